@@ -1,0 +1,132 @@
+/*
+ * auth.h - who is calling: roles and statuses, the verified caller,
+ * access tokens (ES256 JWTs), passwords (Argon2id), TOTP, refresh sessions
+ * and login throttling.
+ */
+#ifndef PT_AUTH_H
+#define PT_AUTH_H
+
+#include "common.h"
+#include "store.h"
+
+#include <jansson.h>
+
+struct pt_app;
+
+/* ---- roles and statuses ------------------------------------------------ */
+
+enum pt_role {
+    PT_ROLE_PORTAL_ADMIN = 1u << 0,
+    PT_ROLE_CONTENT_ADMIN = 1u << 1,
+    PT_ROLE_PAYROLL_ADMIN = 1u << 2,
+    PT_ROLE_OH_ADMIN = 1u << 3,
+    PT_ROLE_HR_ADMIN = 1u << 4,
+    PT_ROLE_SYSTEM_ADMIN = 1u << 5, /* installation-wide, held on the account */
+};
+#define PT_ROLES_ORG_MASK 0x1fu
+
+/* "portal_admin" -> bit; 0 if unknown. */
+unsigned pt_role_from_name(const char *name);
+const char *pt_role_name(unsigned bit);
+/* JSON array of role names for a mask, in a fixed order. */
+json_t *pt_roles_to_json(unsigned mask);
+
+typedef enum pt_status {
+    PT_STATUS_NONE = 0, /* no membership in the active org (system admin) */
+    PT_STATUS_APPLICANT,
+    PT_STATUS_EMPLOYEE,
+    PT_STATUS_LEAVER,
+} pt_status;
+const char *pt_status_name(pt_status s);
+
+/* ---- the caller -------------------------------------------------------- */
+
+typedef struct pt_caller {
+    char username[PT_ID_MAX + 1];
+    char org[PT_ID_MAX + 1];  /* active organisation; "" for none */
+    char sid[48];             /* session id */
+    char jti[48];
+    unsigned roles;           /* PT_ROLE_* of the active org, plus SYSTEM_ADMIN */
+    pt_status status;         /* effective status in the active org, today */
+    bool mfa;                 /* amr contains "otp" */
+    int64_t exp;
+    int32_t access_ends;      /* leaver: last day of access (days); -1 otherwise */
+} pt_caller;
+
+static inline bool pt_caller_has(const pt_caller *c, unsigned role)
+{
+    return c && (c->roles & role) != 0;
+}
+
+/*
+ * Verifies the bearer token of an Authorization header value and fills
+ * *out: signature (pinned to ES256 with the pre-parsed key), exp/nbf/iss/
+ * aud, that the session is live, and the membership as it is now (roles
+ * and status are read from the store, not trusted from the token).
+ * On failure returns a negative error and sets *code to "unauthorized",
+ * "token_expired" or "leaver_access_expired" for the 401/403 answer.
+ */
+int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_caller *out,
+                         const char **code);
+
+/* ---- access tokens (token.c) ------------------------------------------- */
+
+typedef struct pt_keys pt_keys;
+
+/* Loads the ES256 key pair from dir (jwt-private.pem, jwt-public.pem),
+ * generating it with mode 0600 on first start.  Parses the public key once. */
+int pt_keys_load(pt_keys **out, const char *data_dir);
+void pt_keys_free(pt_keys *k);
+/* {"keys":[{kty:"EC",crv:"P-256",x,y,kid,alg:"ES256",use:"sig"}]} */
+json_t *pt_keys_jwks(const pt_keys *k);
+
+typedef struct pt_token_claims {
+    char sub[PT_ID_MAX + 1];
+    char org[PT_ID_MAX + 1];
+    char sid[48];
+    char jti[48];
+    unsigned roles;
+    bool mfa;
+    int64_t iat, nbf, exp;
+} pt_token_claims;
+
+/* Signs an access token with iss/aud from the arguments; *out is malloc'd. */
+int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud,
+                  const pt_token_claims *c);
+/*
+ * Verifies signature (ES256 only), iss, aud, exp and nbf against `now`.
+ * Tokens over 8 KiB are refused before any decoding.  Returns 0,
+ * PT_EINVAL (bad token) or PT_ECONFLICT (expired: maps to token_expired).
+ */
+int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, const char *aud,
+                    const char *token, int64_t now);
+#define PT_TOKEN_MAX_LEN 8192
+
+/* ---- passwords (password.c) -------------------------------------------- */
+
+/* Argon2id hash string (crypto_pwhash_str) into out (128 bytes). */
+int pt_password_hash(char out[128], const char *password, unsigned long long ops, size_t mem);
+bool pt_password_verify(const char *hash, const char *password);
+/* A fixed dummy verify so unknown users cost the same time as known ones. */
+void pt_password_dummy_verify(const char *password, unsigned long long ops, size_t mem);
+
+/* ---- TOTP (totp.c, RFC 6238 via liboath) -------------------------------- */
+
+/* New random 20-byte secret, base32 (no padding) into out (64 bytes). */
+int pt_totp_new_secret(char out[64]);
+/* otpauth://totp/Portico:user?secret=...&issuer=Portico&period=30&digits=6 */
+char *pt_totp_uri(const char *issuer, const char *username, const char *secret_b32);
+/* Accepts the code for now +-1 step. */
+bool pt_totp_check(const char *secret_b32, const char *otp, int64_t now);
+
+/* ---- login throttling (throttle.c) -------------------------------------- */
+
+typedef struct pt_throttle pt_throttle;
+int pt_throttle_new(pt_throttle **out, unsigned max_failures, unsigned window_secs);
+void pt_throttle_free(pt_throttle *t);
+/* True if this username is locked out now. */
+bool pt_throttle_blocked(pt_throttle *t, const char *username, int64_t now);
+void pt_throttle_fail(pt_throttle *t, const char *username, int64_t now);
+void pt_throttle_reset(pt_throttle *t, const char *username);
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian 12 packages Portico needs to build, run and test.
+# A no-op when they are all present; otherwise one apt-get run.
+set -eu
+PKGS="build-essential cmake pkg-config clang-format \
+libcivetweb-dev libjansson-dev liblmdb-dev lmdb-utils libjwt-dev \
+libsodium-dev libssl-dev liboath-dev libcsv-dev libhpdf-dev \
+python3 python3-yaml curl"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "portico: installing:$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
