@@ -32,4 +32,10 @@ int pt_routes_auth(pt_app *app);    /* auth.c: login, refresh, logout, jwks, mfa
 int pt_routes_orgs(pt_app *app);    /* org_routes.c: orgs, people, import, audit, me */
 int pt_routes_health(pt_app *app);  /* health.c: healthz, readyz, metrics, openapi, test clock */
 
+/* First start: creates system admin "admin" from PORTICO_ADMIN_PASSWORD when
+ * the store has no accounts (bootstrap.c). */
+int pt_bootstrap_admin(pt_app *app);
+/* Loads the demo organisation idempotently and prints how to log in (demo.c). */
+int pt_demo_load(pt_app *app);
+
 #endif
