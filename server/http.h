@@ -48,6 +48,7 @@ typedef struct pt_route_match {
     const char *param_names[8];
     const char *param_values[8]; /* URL-decoded; owned by the match buffer */
     char buf[2048];
+    char allow[64]; /* PT_EDENIED: the methods the path does allow, "GET, POST" */
 } pt_route_match;
 
 /* 0 on a match; PT_ENOTFOUND when no pattern matches the path;
@@ -157,8 +158,9 @@ void pt_v_no_unknown(pt_verr *v, const json_t *obj, const char *pointer_prefix,
                      const char *const *allowed);
 
 /* Cursor pagination: reads ?limit (1..500, default 50) and ?cursor.
- * Writes a 422 problem and returns false on bad values.  The cursor is the
- * opaque base64url of the last key returned; *after/*after_len decode it. */
+ * Writes a 400 bad_request problem and returns false on bad values.  The cursor is the
+ * opaque base64url of the last key returned; after and after_len hold it
+ * decoded. */
 typedef struct pt_page {
     unsigned limit;
     char after[512];
@@ -176,5 +178,27 @@ int pt_http_start(pt_http **out, struct pt_app *app);
 void pt_http_stop(pt_http *h);
 /* The port actually bound (useful with port 0). */
 int pt_http_port(const pt_http *h);
+
+/* ---- in-process requests (unit tests) ----------------------------------- */
+
+/*
+ * A request that is not tied to a connection, so handlers and the whole
+ * routing/auth/handler pipeline can be driven from unit tests.  headers is
+ * a NULL-terminated list of "Name: value" strings (may be NULL); query is
+ * the raw query string without '?' (may be NULL).  Everything is copied.
+ */
+pt_req *pt_req_new_fake(struct pt_app *app, const char *method, const char *path,
+                        const char *query, const char *const *headers, const void *body,
+                        size_t body_len);
+void pt_req_free_fake(pt_req *req);
+pt_res *pt_res_new_fake(void);
+void pt_res_free_fake(pt_res *res);
+/* Routes, authenticates and runs the handler exactly as for a socket
+ * request (minus body-size checks); the answer is left in res. */
+void pt_http_dispatch(pt_req *req, pt_res *res);
+/* Inspect a response: body (NUL-terminated, len may be NULL), header by
+ * name (case-insensitive; includes Content-Type), or NULL. */
+const char *pt_res_body(const pt_res *res, size_t *len);
+const char *pt_res_get_header(const pt_res *res, const char *name);
 
 #endif
