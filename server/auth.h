@@ -128,5 +128,8 @@ void pt_throttle_free(pt_throttle *t);
 bool pt_throttle_blocked(pt_throttle *t, const char *username, int64_t now);
 void pt_throttle_fail(pt_throttle *t, const char *username, int64_t now);
 void pt_throttle_reset(pt_throttle *t, const char *username);
+/* Seconds until a blocked username may try again (for Retry-After); 0 if
+ * not blocked.  (Added by auth.) */
+int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t now);
 
 #endif

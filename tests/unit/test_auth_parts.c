@@ -1,0 +1,329 @@
+/*
+ * test_auth_parts.c - passwords, TOTP (RFC 6238 vectors), login throttling
+ * and refresh sessions (rotation, reuse detection, revocation, expiry).
+ */
+#include "auth.h"
+#include "session.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);                     \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define OPS crypto_pwhash_OPSLIMIT_MIN
+#define MEM crypto_pwhash_MEMLIMIT_MIN
+
+static void test_password(void)
+{
+    char h1[128], h2[128];
+    CHECK(pt_password_hash(h1, "correct horse", OPS, MEM) == 0);
+    CHECK(strncmp(h1, "$argon2id$", 10) == 0);
+    CHECK(pt_password_hash(h2, "correct horse", OPS, MEM) == 0);
+    CHECK(strcmp(h1, h2) != 0); /* salted */
+    CHECK(pt_password_verify(h1, "correct horse"));
+    CHECK(!pt_password_verify(h1, "correct horsE"));
+    CHECK(!pt_password_verify(h1, ""));
+    CHECK(!pt_password_verify("", "x"));
+    CHECK(!pt_password_verify("$argon2id$garbage", "x"));
+    CHECK(!pt_password_verify(NULL, "x"));
+    CHECK(!pt_password_verify(h1, NULL));
+    char longhash[300];
+    memset(longhash, 'a', sizeof longhash - 1);
+    longhash[sizeof longhash - 1] = 0;
+    CHECK(!pt_password_verify(longhash, "x"));
+    CHECK(pt_password_hash(h2, "x", 0, MEM) == PT_EINVAL);
+    CHECK(pt_password_hash(h2, NULL, OPS, MEM) == PT_EINVAL);
+    pt_password_dummy_verify("anything", OPS, MEM);
+    pt_password_dummy_verify(NULL, OPS, MEM);
+}
+
+/* RFC 6238 appendix B, SHA1, truncated to the last 6 digits. */
+static void test_totp(void)
+{
+    const char *secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; /* "12345678901234567890" */
+    struct {
+        int64_t t;
+        const char *otp;
+    } v[] = {
+        {59, "287082"},         {1111111109, "081804"}, {1111111111, "050471"},
+        {1234567890, "005924"}, {2000000000, "279037"}, {20000000000LL, "353130"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        if (!pt_totp_check(secret, v[i].otp, v[i].t)) {
+            fprintf(stderr, "RFC 6238 vector t=%lld failed\n", (long long)v[i].t);
+            failures++;
+        }
+    }
+    /* window: one step either side, not two */
+    CHECK(pt_totp_check(secret, "050471", 1111111111 + 30));
+    CHECK(pt_totp_check(secret, "050471", 1111111111 - 30));
+    CHECK(!pt_totp_check(secret, "050471", 1111111111 + 61));
+    CHECK(!pt_totp_check(secret, "050471", 1111111111 - 70));
+    /* shape */
+    CHECK(!pt_totp_check(secret, "50471", 1111111111));
+    CHECK(!pt_totp_check(secret, "0504710", 1111111111));
+    CHECK(!pt_totp_check(secret, "05047a", 1111111111));
+    CHECK(!pt_totp_check(secret, "", 1111111111));
+    CHECK(!pt_totp_check(secret, NULL, 1111111111));
+    CHECK(!pt_totp_check(NULL, "050471", 1111111111));
+    CHECK(!pt_totp_check("!!!!", "050471", 1111111111));
+    CHECK(!pt_totp_check("", "050471", 1111111111));
+
+    char s[64];
+    CHECK(pt_totp_new_secret(s) == 0);
+    CHECK(strlen(s) == 32 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == 32);
+    char s2[64];
+    CHECK(pt_totp_new_secret(s2) == 0 && strcmp(s, s2) != 0);
+
+    char *uri = pt_totp_uri("Portico", "jo smith@x", s);
+    CHECK(uri && strncmp(uri, "otpauth://totp/Portico:jo%20smith%40x?secret=", 45) == 0);
+    CHECK(uri && strstr(uri, "&issuer=Portico") && strstr(uri, "period=30") &&
+          strstr(uri, "digits=6") && strstr(uri, s));
+    free(uri);
+}
+
+static void test_throttle(void)
+{
+    pt_throttle *t = NULL;
+    CHECK(pt_throttle_new(&t, 5, 900) == 0);
+    if (!t)
+        return;
+    int64_t now = 1000000;
+    for (int i = 0; i < 4; i++) {
+        pt_throttle_fail(t, "bob", now + i);
+        CHECK(!pt_throttle_blocked(t, "bob", now + i));
+    }
+    CHECK(pt_throttle_retry_after(t, "bob", now) == 0);
+    pt_throttle_fail(t, "bob", now + 5);
+    CHECK(pt_throttle_blocked(t, "bob", now + 5));
+    CHECK(pt_throttle_retry_after(t, "bob", now + 5) == 895);
+    CHECK(!pt_throttle_blocked(t, "alice", now + 5));
+    CHECK(!pt_throttle_blocked(t, "bob2", now + 5));
+    CHECK(pt_throttle_blocked(t, "bob", now + 899));
+    /* the window passes */
+    CHECK(!pt_throttle_blocked(t, "bob", now + 900));
+    CHECK(!pt_throttle_blocked(t, "bob", now + 901));
+    /* a fresh window starts from zero */
+    pt_throttle_fail(t, "bob", now + 1000);
+    CHECK(!pt_throttle_blocked(t, "bob", now + 1000));
+
+    /* reset on success */
+    for (int i = 0; i < 5; i++)
+        pt_throttle_fail(t, "carol", now);
+    CHECK(pt_throttle_blocked(t, "carol", now));
+    pt_throttle_reset(t, "carol");
+    CHECK(!pt_throttle_blocked(t, "carol", now));
+
+    /* bounded memory: a flood of names never crashes, recent ones survive */
+    char name[32];
+    for (int i = 0; i < 200000; i++) {
+        snprintf(name, sizeof name, "u%d", i);
+        pt_throttle_fail(t, name, now + 2000 + i / 1000);
+    }
+    for (int i = 0; i < 5; i++)
+        pt_throttle_fail(t, "dave", now + 2500);
+    CHECK(pt_throttle_blocked(t, "dave", now + 2500));
+    CHECK(!pt_throttle_blocked(NULL, "x", now));
+    pt_throttle_free(t);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+typedef struct sctx {
+    int64_t now;
+    const char *in;
+    char *refresh;
+    char sid[PT_SID_MAX];
+    pt_session s;
+    int rc;
+} sctx;
+
+static int create_cb(pt_txn *txn, void *v)
+{
+    sctx *c = v;
+    free(c->refresh);
+    c->refresh = NULL;
+    return pt_session_create(&c->refresh, c->sid, txn, "alice", "demo-trust", true, c->now, 3600);
+}
+
+static int rotate_cb(pt_txn *txn, void *v)
+{
+    sctx *c = v;
+    free(c->refresh);
+    c->refresh = NULL;
+    c->rc = pt_session_rotate(&c->refresh, &c->s, txn, c->in, c->now);
+    return c->rc == PT_EDENIED ? 0 : c->rc;
+}
+
+static int live_cb(pt_txn *txn, void *v)
+{
+    sctx *c = v;
+    return pt_session_live(txn, c->sid, c->now);
+}
+
+static int revoke_cb(pt_txn *txn, void *v)
+{
+    sctx *c = v;
+    return pt_session_revoke(txn, c->sid);
+}
+
+static int prune_cb(pt_txn *txn, void *v)
+{
+    unsigned n = 0;
+    int err = pt_session_prune(txn, *(int64_t *)v, 100, &n);
+    return err < 0 ? err : (int)n;
+}
+
+static int rotate(pt_store *st, sctx *c, const char *tok, char **next)
+{
+    c->in = tok;
+    c->rc = 0;
+    int err = pt_store_write(st, rotate_cb, c);
+    *next = c->refresh;
+    c->refresh = NULL;
+    return err < 0 ? err : c->rc;
+}
+
+static void test_sessions(void)
+{
+    char dir[] = "/tmp/pt-auth-parts-XXXXXX";
+    pt_store *st = NULL;
+    pt_store_options opts = PT_STORE_OPTIONS_INIT;
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(pt_store_open(&st, dir, &opts) == 0);
+    if (!st)
+        return;
+
+    sctx c;
+    memset(&c, 0, sizeof c);
+    c.now = 5000;
+    CHECK(pt_store_write(st, create_cb, &c) == 0);
+    char *t1 = c.refresh;
+    c.refresh = NULL;
+    CHECK(t1 && strncmp(t1, c.sid, strlen(c.sid)) == 0);
+    CHECK(strlen(c.sid) == 22);
+    CHECK(t1 && strstr(t1, ".1."));
+    CHECK(pt_store_read(st, live_cb, &c) == 0);
+
+    /* rotate: t1 -> t2 */
+    char *t2 = NULL, *t3 = NULL, *tx = NULL;
+    CHECK(rotate(st, &c, t1, &t2) == 0 && t2);
+    CHECK(strcmp(c.s.username, "alice") == 0 && strcmp(c.s.org, "demo-trust") == 0);
+    CHECK(c.s.mfa && c.s.generation == 2);
+    CHECK(t2 && strstr(t2, ".2."));
+    /* t2 -> t3 */
+    CHECK(rotate(st, &c, t2, &t3) == 0 && t3);
+
+    /* garbage and forgeries: refused, session still live */
+    char forged[256];
+    snprintf(forged, sizeof forged, "%s.3.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", c.sid);
+    CHECK(rotate(st, &c, forged, &tx) == PT_EINVAL && !tx);
+    snprintf(forged, sizeof forged, "%s.1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", c.sid);
+    CHECK(rotate(st, &c, forged, &tx) == PT_EINVAL && !tx); /* old gen, wrong secret */
+    snprintf(forged, sizeof forged, "%s.9.AAAA", c.sid);
+    CHECK(rotate(st, &c, forged, &tx) == PT_EINVAL);
+    const char *junk[] = {
+        "",   ".", "..", "a.b.c", "x.1.y", "a.b", "a.01.b", "a.-1.b", "a.99999999999999999999999.b",
+        "..."};
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
+        CHECK(rotate(st, &c, junk[i], &tx) == PT_EINVAL);
+    CHECK(pt_store_read(st, live_cb, &c) == 0);
+
+    /* reuse of the spent t1: the session is revoked, for t3 as well */
+    CHECK(rotate(st, &c, t1, &tx) == PT_EDENIED && !tx);
+    CHECK(pt_store_read(st, live_cb, &c) == PT_ENOTFOUND);
+    CHECK(rotate(st, &c, t3, &tx) == PT_EINVAL && !tx);
+
+    /* a second session: logout revokes */
+    sctx d;
+    memset(&d, 0, sizeof d);
+    d.now = 5000;
+    CHECK(pt_store_write(st, create_cb, &d) == 0);
+    CHECK(strcmp(d.sid, c.sid) != 0);
+    CHECK(pt_store_read(st, live_cb, &d) == 0);
+    CHECK(pt_store_write(st, revoke_cb, &d) == 0);
+    CHECK(pt_store_read(st, live_cb, &d) == PT_ENOTFOUND);
+    char *dt = d.refresh;
+    d.refresh = NULL;
+    CHECK(rotate(st, &d, dt, &tx) == PT_EINVAL);
+    free(dt);
+
+    /* expiry */
+    sctx e;
+    memset(&e, 0, sizeof e);
+    e.now = 5000;
+    CHECK(pt_store_write(st, create_cb, &e) == 0);
+    e.now = 5000 + 3599;
+    CHECK(pt_store_read(st, live_cb, &e) == 0);
+    e.now = 5000 + 3600;
+    CHECK(pt_store_read(st, live_cb, &e) == PT_ENOTFOUND);
+    char *et = e.refresh;
+    e.refresh = NULL;
+    CHECK(rotate(st, &e, et, &tx) == PT_EINVAL);
+    free(et);
+
+    /* unknown sid */
+    sctx u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.sid, "nope");
+    CHECK(pt_store_read(st, live_cb, &u) == PT_ENOTFOUND);
+    strcpy(u.sid, "");
+    CHECK(pt_store_read(st, live_cb, &u) == PT_ENOTFOUND);
+
+    /* prune removes the expired ones (all three expire at 8600) */
+    int64_t later = 10000;
+    CHECK(pt_store_write(st, prune_cb, &later) == 3);
+
+    free(t1);
+    free(t2);
+    free(t3);
+    pt_store_close(st);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static void test_roles(void)
+{
+    CHECK(pt_role_from_name("portal_admin") == PT_ROLE_PORTAL_ADMIN);
+    CHECK(pt_role_from_name("system_admin") == PT_ROLE_SYSTEM_ADMIN);
+    CHECK(pt_role_from_name("nope") == 0 && pt_role_from_name(NULL) == 0);
+    CHECK(strcmp(pt_role_name(PT_ROLE_HR_ADMIN), "hr_admin") == 0);
+    json_t *a = pt_roles_to_json(PT_ROLE_HR_ADMIN | PT_ROLE_PORTAL_ADMIN);
+    char *s = json_dumps(a, JSON_COMPACT);
+    CHECK(strcmp(s, "[\"portal_admin\",\"hr_admin\"]") == 0);
+    free(s);
+    json_decref(a);
+    CHECK(strcmp(pt_status_name(PT_STATUS_LEAVER), "leaver") == 0);
+    CHECK(strcmp(pt_status_name(PT_STATUS_NONE), "none") == 0);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    test_password();
+    test_totp();
+    test_throttle();
+    test_sessions();
+    test_roles();
+    if (failures) {
+        fprintf(stderr, "test_auth_parts: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_auth_parts: ok\n");
+    return 0;
+}

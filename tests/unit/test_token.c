@@ -1,0 +1,465 @@
+/*
+ * test_token.c - access tokens: round trip, and every way a token must be
+ * refused (tampering, algorithm confusion, alg none, wrong iss/aud, time
+ * claims, size and garbage), plus key persistence and the JWKS.
+ */
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jwt.h>
+#include <sodium.h>
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);                     \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define ISS "portico"
+#define AUD "portico-api"
+#define NOW 1800000000LL
+
+static char dir[256];
+
+static unsigned char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = malloc(65536);
+    *len = fread(buf, 1, 65535, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static pt_token_claims base_claims(void)
+{
+    pt_token_claims c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.sub, "alice");
+    strcpy(c.org, "demo-trust");
+    strcpy(c.sid, "sid-123");
+    strcpy(c.jti, "jti-456");
+    c.roles = PT_ROLE_PORTAL_ADMIN | PT_ROLE_HR_ADMIN;
+    c.mfa = true;
+    c.iat = c.nbf = NOW;
+    c.exp = NOW + 900;
+    return c;
+}
+
+static int verify(const pt_keys *k, const char *tok)
+{
+    pt_token_claims out;
+    return pt_token_verify(&out, k, ISS, AUD, tok, NOW + 10);
+}
+
+static char *b64(const void *d, size_t n)
+{
+    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *o = malloc(cap);
+    sodium_bin2base64(o, cap, d, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return o;
+}
+
+/* libjwt-built token (any alg) over a claims JSON text. */
+static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen,
+                          const char *claims)
+{
+    jwt_t *jwt = NULL;
+    char *t = NULL;
+    if (jwt_new(&jwt) == 0 && jwt_set_alg(jwt, alg, key, (int)keylen) == 0 &&
+        jwt_add_grants_json(jwt, claims) == 0)
+        t = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    return t;
+}
+
+/* Claims JSON with one field replaced (for tokens signed by our real key). */
+static char *claims_json(const char *extra_key, json_t *extra_val)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:[s], s:[s]}", "iss", ISS,
+                          "aud", AUD, "sub", "alice", "sid", "sid-1", "jti", "jti-1", "iat",
+                          (json_int_t)NOW, "nbf", (json_int_t)NOW, "exp", (json_int_t)(NOW + 900),
+                          "roles", "portal_admin", "amr", "pwd");
+    if (extra_key) {
+        if (extra_val)
+            json_object_set_new(o, extra_key, extra_val);
+        else
+            json_object_del(o, extra_key);
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static int verify_es256_claims(const pt_keys *k, const unsigned char *priv, size_t privlen,
+                               const char *key, json_t *val)
+{
+    char *claims = claims_json(key, val);
+    char *tok = libjwt_token(JWT_ALG_ES256, priv, privlen, claims);
+    int rc = tok ? verify(k, tok) : 999;
+    free(claims);
+    free(tok);
+    return rc;
+}
+
+static void test_round_trip(const pt_keys *k)
+{
+    pt_token_claims c = base_claims(), out;
+    char *tok = NULL;
+    CHECK(pt_token_sign(&tok, k, ISS, AUD, &c) == 0 && tok);
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW + 1) == 0);
+    CHECK(strcmp(out.sub, "alice") == 0);
+    CHECK(strcmp(out.org, "demo-trust") == 0);
+    CHECK(strcmp(out.sid, "sid-123") == 0);
+    CHECK(strcmp(out.jti, "jti-456") == 0);
+    CHECK(out.roles == (PT_ROLE_PORTAL_ADMIN | PT_ROLE_HR_ADMIN));
+    CHECK(out.mfa);
+    CHECK(out.exp == NOW + 900 && out.iat == NOW && out.nbf == NOW);
+
+    /* header is {alg: ES256, typ: JWT, kid} */
+    const char *dot = strchr(tok, '.');
+    unsigned char hdr[512];
+    size_t hl = 0;
+    CHECK(sodium_base642bin(hdr, sizeof hdr - 1, tok, (size_t)(dot - tok), NULL, &hl, NULL,
+                            sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0);
+    hdr[hl] = 0;
+    json_t *h = json_loads((char *)hdr, 0, NULL);
+    CHECK(h && strcmp(json_string_value(json_object_get(h, "alg")), "ES256") == 0);
+    CHECK(h && strcmp(json_string_value(json_object_get(h, "typ")), "JWT") == 0);
+    CHECK(h && json_is_string(json_object_get(h, "kid")));
+    json_decref(h);
+
+    /* expiry: now == exp is expired */
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW + 900) == PT_ECONFLICT);
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW + 100000) == PT_ECONFLICT);
+    /* wrong iss / aud */
+    CHECK(pt_token_verify(&out, k, "other", AUD, tok, NOW + 1) == PT_EINVAL);
+    CHECK(pt_token_verify(&out, k, ISS, "other-api", tok, NOW + 1) == PT_EINVAL);
+    /* nbf more than the skew in the future */
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW - 31) == PT_EINVAL);
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW - 29) == 0);
+
+    /* no org, no mfa */
+    c.org[0] = 0;
+    c.mfa = false;
+    c.roles = PT_ROLE_SYSTEM_ADMIN;
+    free(tok);
+    CHECK(pt_token_sign(&tok, k, ISS, AUD, &c) == 0);
+    CHECK(pt_token_verify(&out, k, ISS, AUD, tok, NOW + 1) == 0);
+    CHECK(out.org[0] == 0 && !out.mfa && out.roles == PT_ROLE_SYSTEM_ADMIN);
+
+    /* many signatures: r or s with leading zero bytes must still verify */
+    for (int i = 0; i < 300; i++) {
+        char *t = NULL;
+        snprintf(c.jti, sizeof c.jti, "j%d", i);
+        CHECK(pt_token_sign(&t, k, ISS, AUD, &c) == 0);
+        if (pt_token_verify(&out, k, ISS, AUD, t, NOW + 1) != 0) {
+            fprintf(stderr, "round trip %d failed\n", i);
+            failures++;
+        }
+        free(t);
+    }
+
+    /* tampered payload: same signature, sub changed */
+    const char *d2 = strrchr(tok, '.');
+    char *evil_claims = claims_json("sub", json_string("mallory"));
+    char *ep = b64(evil_claims, strlen(evil_claims));
+    size_t cap = strlen(tok) + strlen(ep) + 8;
+    char *tampered = malloc(cap);
+    snprintf(tampered, cap, "%.*s.%s%s", (int)(dot - tok), tok, ep, d2);
+    CHECK(verify(k, tampered) == PT_EINVAL);
+    free(tampered);
+    free(ep);
+    free(evil_claims);
+
+    /* tampered signature: first signature character changed */
+    char *t2 = strdup(tok);
+    char *s = strrchr(t2, '.') + 1;
+    s[0] = s[0] == 'A' ? 'B' : 'A';
+    CHECK(verify(k, t2) == PT_EINVAL);
+    /* truncated signature */
+    t2[strlen(t2) - 2] = 0;
+    CHECK(verify(k, t2) == PT_EINVAL);
+    free(t2);
+    free(tok);
+}
+
+static void test_forged(const pt_keys *k)
+{
+    size_t publen = 0, privlen = 0;
+    unsigned char *pub = slurp("jwt-public.pem", &publen);
+    unsigned char *priv = slurp("jwt-private.pem", &privlen);
+    CHECK(pub && priv);
+    if (!pub || !priv)
+        return;
+    char *claims = claims_json(NULL, NULL);
+
+    /* sanity: a libjwt ES256 token with our key verifies */
+    char *good = libjwt_token(JWT_ALG_ES256, priv, privlen, claims);
+    CHECK(good && verify(k, good) == 0);
+    free(good);
+
+    /* algorithm confusion: HS256 keyed with the public key */
+    char *hs = libjwt_token(JWT_ALG_HS256, pub, publen, claims);
+    CHECK(hs && verify(k, hs) == PT_EINVAL);
+    free(hs);
+
+    /* alg none, with and without a trailing signature part */
+    char *none = libjwt_token(JWT_ALG_NONE, NULL, 0, claims);
+    CHECK(none && verify(k, none) == PT_EINVAL);
+    free(none);
+    const char *hn = "{\"alg\":\"none\",\"typ\":\"JWT\"}";
+    char *h64 = b64(hn, strlen(hn)), *c64 = b64(claims, strlen(claims));
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s.%s.", h64, c64);
+    CHECK(verify(k, buf) == PT_EINVAL);
+    snprintf(buf, sizeof buf, "%s.%s", h64, c64);
+    CHECK(verify(k, buf) == PT_EINVAL);
+    free(h64);
+
+    /* header says ES256 but the signature is 64 bytes of HMAC junk */
+    const char *he = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
+    h64 = b64(he, strlen(he));
+    unsigned char junk[64] = {1, 2, 3};
+    char *j64 = b64(junk, sizeof junk);
+    snprintf(buf, sizeof buf, "%s.%s.%s", h64, c64, j64);
+    CHECK(verify(k, buf) == PT_EINVAL);
+    free(j64);
+    free(h64);
+
+    /* wrong typ, unknown kid, crit header */
+    const char *bad_headers[] = {
+        "{\"alg\":\"ES256\",\"typ\":\"JOSE+JSON\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"nope\"}",
+        "{\"alg\":\"ES256\",\"crit\":[\"exp\"]}",
+        "{\"alg\":\"es256\"}",
+        "{\"alg\":\"ES384\"}",
+        "{\"typ\":\"JWT\"}",
+        "[\"ES256\"]",
+        "{\"alg\":\"ES256\",\"alg\":\"ES256\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
+        /* a bad header is refused before the signature is looked at */
+        h64 = b64(bad_headers[i], strlen(bad_headers[i]));
+        snprintf(buf, sizeof buf, "%s.%s.%s", h64, c64, "AAAA");
+        CHECK(verify(k, buf) == PT_EINVAL);
+        free(h64);
+    }
+    free(c64);
+
+    /* claims checked after a good signature */
+    CHECK(verify_es256_claims(k, priv, privlen, "iss", json_string("evil")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "iss", NULL) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "aud", json_string("x")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "aud", json_pack("[s,s]", "x", AUD)) == 0);
+    CHECK(verify_es256_claims(k, priv, privlen, "aud", json_pack("[s]", "x")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "aud", json_integer(1)) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "exp", NULL) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "exp", json_string("soon")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "exp", json_integer(NOW - 1)) == PT_ECONFLICT);
+    CHECK(verify_es256_claims(k, priv, privlen, "exp", json_real(NOW + 60.5)) == 0);
+    CHECK(verify_es256_claims(k, priv, privlen, "nbf", json_integer(NOW + 3600)) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "iat", json_integer(NOW + 3600)) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "nbf", NULL) == 0);
+    CHECK(verify_es256_claims(k, priv, privlen, "sub", NULL) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "sub", json_integer(5)) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "sid", NULL) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "jti", NULL) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "roles", json_string("x")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "roles", json_pack("[i]", 1)) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "amr", json_string("otp")) == PT_EINVAL);
+    CHECK(verify_es256_claims(k, priv, privlen, "org", json_integer(3)) == PT_EINVAL);
+    char longsub[200];
+    memset(longsub, 'a', sizeof longsub - 1);
+    longsub[sizeof longsub - 1] = 0;
+    CHECK(verify_es256_claims(k, priv, privlen, "sub", json_string(longsub)) == PT_EINVAL);
+
+    /* a validly signed token over 8 KiB is refused unread */
+    char *pad = malloc(9000);
+    memset(pad, 'x', 8999);
+    pad[8999] = 0;
+    CHECK(verify_es256_claims(k, priv, privlen, "pad", json_string(pad)) == PT_EINVAL);
+    free(pad);
+
+    free(claims);
+    free(pub);
+    free(priv);
+}
+
+static void test_garbage(const pt_keys *k)
+{
+    const char *bad[] = {"",
+                         ".",
+                         "..",
+                         "...",
+                         "a",
+                         "a.b",
+                         "a.b.c",
+                         "a.b.c.d",
+                         "!!!.@@@.###",
+                         "eyJhbGciOiJFUzI1NiJ9..",
+                         "eyJhbGciOiJFUzI1NiJ9.e30.",
+                         ".e30.AAAA",
+                         "eyJhbGciOiJFUzI1NiJ9=.e30.AAAA",
+                         "eyJ.eyJ.eyJ",
+                         "\xff\xfe.\x01.\x02"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(verify(k, bad[i]) == PT_EINVAL);
+    CHECK(verify(k, NULL) == PT_EINVAL);
+    char *big = malloc(PT_TOKEN_MAX_LEN + 100);
+    memset(big, 'A', PT_TOKEN_MAX_LEN + 99);
+    big[PT_TOKEN_MAX_LEN + 99] = 0;
+    big[10] = '.';
+    big[20] = '.';
+    CHECK(verify(k, big) == PT_EINVAL);
+    free(big);
+
+    /* random bytes shaped like a token */
+    for (int i = 0; i < 2000; i++) {
+        unsigned char r[120];
+        char t[400];
+        randombytes_buf(r, sizeof r);
+        char *p1 = b64(r, 1 + r[0] % 40), *p2 = b64(r + 40, 1 + r[1] % 40),
+             *p3 = b64(r + 80, 1 + r[2] % 40);
+        snprintf(t, sizeof t, "%s.%s.%s", p1, p2, p3);
+        CHECK(verify(k, t) == PT_EINVAL);
+        free(p1);
+        free(p2);
+        free(p3);
+    }
+}
+
+static void test_keys(pt_keys *k)
+{
+    json_t *jwks = pt_keys_jwks(k);
+    json_t *key = json_array_get(json_object_get(jwks, "keys"), 0);
+    CHECK(key != NULL);
+    CHECK(strcmp(json_string_value(json_object_get(key, "kty")), "EC") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(key, "crv")), "P-256") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(key, "alg")), "ES256") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(key, "use")), "sig") == 0);
+    const char *coords[] = {"x", "y"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = json_string_value(json_object_get(key, coords[i]));
+        unsigned char bin[64];
+        size_t n = 0;
+        CHECK(v &&
+              sodium_base642bin(bin, sizeof bin, v, strlen(v), NULL, &n, NULL,
+                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+              n == 32);
+    }
+    char kid[64];
+    snprintf(kid, sizeof kid, "%s", json_string_value(json_object_get(key, "kid")));
+    CHECK(strlen(kid) == 22);
+    json_decref(jwks);
+
+    /* mode 0600 */
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+    /* token signed before a reload still verifies after it; same kid */
+    pt_token_claims c = base_claims(), out;
+    char *tok = NULL;
+    CHECK(pt_token_sign(&tok, k, ISS, AUD, &c) == 0);
+    pt_keys *k2 = NULL;
+    CHECK(pt_keys_load(&k2, dir) == 0);
+    if (k2) {
+        json_t *j2 = pt_keys_jwks(k2);
+        const char *kid2 = json_string_value(
+            json_object_get(json_array_get(json_object_get(j2, "keys"), 0), "kid"));
+        CHECK(kid2 && strcmp(kid, kid2) == 0);
+        json_decref(j2);
+        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == 0);
+        pt_keys_free(k2);
+    }
+
+    /* a public file that does not match is rewritten from the private key */
+    snprintf(path, sizeof path, "%s/jwt-public.pem", dir);
+    FILE *f = fopen(path, "w");
+    fputs("garbage\n", f);
+    fclose(f);
+    k2 = NULL;
+    CHECK(pt_keys_load(&k2, dir) == 0);
+    if (k2) {
+        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == 0);
+        pt_keys_free(k2);
+    }
+    size_t n = 0;
+    unsigned char *pub = slurp("jwt-public.pem", &n);
+    CHECK(pub && strstr((char *)pub, "BEGIN PUBLIC KEY"));
+    free(pub);
+
+    /* a different key pair refuses our token */
+    char dir2[256];
+    snprintf(dir2, sizeof dir2, "/tmp/pt-token-test2-XXXXXX");
+    CHECK(mkdtemp(dir2) != NULL);
+    k2 = NULL;
+    CHECK(pt_keys_load(&k2, dir2) == 0);
+    if (k2) {
+        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == PT_EINVAL);
+        pt_keys_free(k2);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir2);
+    CHECK(system(cmd) == 0);
+
+    /* a broken private key is an error, not a crash */
+    char dir3[256] = "/tmp/pt-token-test3-XXXXXX";
+    CHECK(mkdtemp(dir3) != NULL);
+    snprintf(path, sizeof path, "%s/jwt-private.pem", dir3);
+    f = fopen(path, "w");
+    fputs("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+    k2 = NULL;
+    CHECK(pt_keys_load(&k2, dir3) < 0 && k2 == NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir3);
+    CHECK(system(cmd) == 0);
+    free(tok);
+}
+
+int main(void)
+{
+    pt_keys *k = NULL;
+    if (sodium_init() < 0)
+        return 1;
+    snprintf(dir, sizeof dir, "/tmp/pt-token-test-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    if (pt_keys_load(&k, dir) != 0) {
+        fprintf(stderr, "pt_keys_load: %s\n", pt_error_last());
+        return 1;
+    }
+    test_round_trip(k);
+    test_forged(k);
+    test_garbage(k);
+    test_keys(k);
+    pt_keys_free(k);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        failures++;
+    if (failures) {
+        fprintf(stderr, "test_token: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_token: ok\n");
+    return 0;
+}
