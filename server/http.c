@@ -313,7 +313,7 @@ int pt_req_json_object(pt_req *req, pt_res *res, json_t **out)
         return PT_EINVAL;
     }
     json_error_t err;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!j) {
         pt_res_problem(res, 400, "bad_request", "malformed JSON at line %d, column %d: %s",
                        err.line, err.column, err.text);
@@ -353,7 +353,7 @@ static void res_fail_oom(pt_res *res)
 
 void pt_res_json(pt_res *res, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) {
         pt_log_error("http", "could not serialise a JSON response");
@@ -535,7 +535,7 @@ static bool etag_matches(const char *inm, const char *etag)
 
 bool pt_res_json_etag(pt_req *req, pt_res *res, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) {
         res_fail_oom(res);
@@ -1000,6 +1000,11 @@ int pt_http_start(pt_http **out, struct pt_app *app)
                           "30000",
                           "decode_url",
                           "no",
+                          /* Room for headers up to 64 KiB so an oversized
+                           * token reaches our own check (401) instead of
+                           * CivetWeb's plain-text 400. */
+                          "max_request_size",
+                          "65536",
                           NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof(cb));

@@ -792,7 +792,7 @@ int pt_txn_put_json(pt_txn *txn, pt_table t, const void *key, size_t klen, const
         pt_error_set("store: no JSON value");
         return PT_EINVAL;
     }
-    char *text = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (text == NULL) {
         pt_error_set("store: cannot encode JSON value");
         return PT_EINVAL;

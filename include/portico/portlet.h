@@ -239,9 +239,14 @@ struct portico_host {
     ((host)->size >= offsetof(portico_host, field) + sizeof((host)->field) &&                \
      (host)->field != NULL)
 
-/* Fills the fixed head of a descriptor:
- *   PORTICO_EXPORT const portico_portlet portico_portlet = {
- *       PORTICO_PORTLET_HEAD, .id = "...", ... };               */
+/* Defines the exported descriptor under the well-known symbol name (the
+ * C object gets a name of the portlet's choosing, since the type already
+ * owns the name portico_portlet), and fills its fixed head:
+ *   PORTICO_DEFINE_PORTLET(my_portlet) = {
+ *       PORTICO_PORTLET_HEAD, .id = "my-portlet", ... };           */
+#define PORTICO_DEFINE_PORTLET(var)                                                           \
+    PORTICO_EXPORT extern const portico_portlet var __asm__(PORTICO_PORTLET_SYMBOL);          \
+    PORTICO_EXPORT const portico_portlet var
 #define PORTICO_PORTLET_HEAD                                                                  \
     .magic = PORTICO_PORTLET_MAGIC, .abi_major = PORTICO_ABI_MAJOR,                           \
     .abi_minor = PORTICO_ABI_MINOR, .struct_size = sizeof(portico_portlet)

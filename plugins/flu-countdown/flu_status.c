@@ -1,0 +1,191 @@
+/*
+ * flu_status.c - GET /api/v1/portlets/flu-countdown and the dashboard
+ * card: the campaign as the caller's organisation sees it right now.
+ */
+#include "flu_host.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct status_read {
+    const flu_config *cfg;
+    flu_group_tally tallies[FLU_GROUPS_MAX];
+    json_t *sites;       /* stored site records, in id order */
+    json_t *site_counts; /* [count per site], parallel to sites */
+    int64_t total;       /* vaccinations over all sites */
+} status_read;
+
+static int collect_site(const char *key, const json_t *value, void *arg)
+{
+    status_read *s = arg;
+    (void)key;
+    return json_array_append_new(s->sites, json_deep_copy(value)) == 0 ? PORTICO_OK
+                                                                       : PORTICO_ENOMEM;
+}
+
+static int add_total(const char *key, const json_t *value, void *arg)
+{
+    status_read *s = arg;
+    (void)key;
+    json_int_t n = json_integer_value(json_object_get(value, "count"));
+    s->total += n > 0 ? n : 0;
+    return PORTICO_OK;
+}
+
+/* One read transaction, so the groups, sites and shares agree. */
+static int status_txn(portico_txn *txn, void *arg)
+{
+    status_read *s = arg;
+    json_array_clear(s->sites);
+    json_array_clear(s->site_counts);
+    s->total = 0;
+    const flu_config *cfg = s->cfg;
+    int rc = PORTICO_OK;
+    if (cfg->show_uptake)
+        rc = flu_host_tally_groups(txn, s->tallies, cfg);
+    if (rc == PORTICO_OK && (cfg->show_uptake || cfg->show_signposting))
+        rc = flu_host->scan(txn, "site/", NULL, false, collect_site, s);
+    if (rc != PORTICO_OK || !cfg->show_uptake)
+        return rc;
+    rc = flu_host->scan(txn, "count/site/", NULL, false, add_total, s);
+    for (size_t i = 0; rc == PORTICO_OK && i < json_array_size(s->sites); i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(s->sites, i), "id"));
+        char key[96];
+        int64_t n = 0;
+        snprintf(key, sizeof(key), "count/site/%s", id ? id : "");
+        rc = flu_host_counter_get(txn, key, &n);
+        json_array_append_new(s->site_counts, json_integer(n));
+    }
+    return rc;
+}
+
+static json_t *uptake_sites_json(const status_read *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < json_array_size(s->sites); i++) {
+        const json_t *site = json_array_get(s->sites, i);
+        int64_t n = json_integer_value(json_array_get(s->site_counts, i));
+        json_array_append_new(
+            arr, json_pack("{s:O?, s:O?, s:I, s:o}", "site", json_object_get(site, "id"), "name",
+                           json_object_get(site, "name"), "vaccinated", (json_int_t)n,
+                           "share_percent", flu_percent_json(n, s->total)));
+    }
+    return arr;
+}
+
+static json_t *signposting_json(const status_read *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < json_array_size(s->sites); i++) {
+        const json_t *site = json_array_get(s->sites, i);
+        json_t *sessions = json_deep_copy(json_object_get(site, "sessions"));
+        if (!json_is_array(sessions)) {
+            json_decref(sessions);
+            sessions = json_array();
+        }
+        flu_sessions_sort(sessions);
+        json_array_append_new(
+            arr, json_pack("{s:O?, s:O?, s:O?, s:o}", "id", json_object_get(site, "id"), "name",
+                           json_object_get(site, "name"), "location",
+                           json_object_get(site, "location"), "sessions", sessions));
+    }
+    return json_pack("{s:o}", "sites", arr);
+}
+
+static json_t *status_body(const flu_config *cfg, const status_read *s, int64_t now_ms)
+{
+    char now[21], starts[21], ends[21];
+    flu_host->time_format(now, now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000);
+    flu_host->time_format(starts, cfg->starts_at);
+    flu_host->time_format(ends, cfg->ends_at);
+    flu_remaining r;
+    flu_countdown_compute(&r, now_ms, cfg->ends_at);
+
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b}", "campaign", cfg->campaign, "server_time",
+                             now, "starts_at", starts, "ends_at", ends, "ended", r.ended);
+    if (body == NULL)
+        return NULL;
+    if (cfg->show_countdown)
+        json_object_set_new(body, "remaining", flu_countdown_json(&r));
+    if (cfg->show_uptake) {
+        json_object_set_new(body, "uptake",
+                            json_pack("{s:f, s:o, s:o, s:o}", "target_percent", cfg->target_percent,
+                                      "groups", flu_uptake_groups_json(s->tallies, cfg), "overall",
+                                      flu_uptake_overall_json(s->tallies, cfg), "sites",
+                                      uptake_sites_json(s)));
+    }
+    if (cfg->show_signposting)
+        json_object_set_new(body, "signposting", signposting_json(s));
+    return body;
+}
+
+int flu_route_status(portico_ctx *ctx)
+{
+    flu_config cfg;
+    if (flu_host_campaign(&cfg, ctx, true, 404) != FLU_CONFIG_OK)
+        return PORTICO_OK;
+    status_read s = {.cfg = &cfg, .sites = json_array(), .site_counts = json_array()};
+    int rc = s.sites && s.site_counts ? flu_host->read(ctx, status_txn, &s) : PORTICO_ENOMEM;
+    if (rc != PORTICO_OK) {
+        flu_host_store_error(ctx, rc);
+    } else {
+        json_t *body = status_body(&cfg, &s, flu_host->now_ms());
+        if (body != NULL)
+            flu_host->respond_json(ctx, 200, body);
+        else
+            flu_host_store_error(ctx, PORTICO_ENOMEM);
+    }
+    json_decref(s.sites);
+    json_decref(s.site_counts);
+    return PORTICO_OK;
+}
+
+typedef struct summary_read {
+    const flu_config *cfg;
+    flu_group_tally tallies[FLU_GROUPS_MAX];
+} summary_read;
+
+static int summary_txn(portico_txn *txn, void *arg)
+{
+    summary_read *s = arg;
+    return flu_host_tally_groups(txn, s->tallies, s->cfg);
+}
+
+/*
+ * The card carries nothing that changes by the second (a client ticks the
+ * countdown from ends_at), so the dashboard's ETag only moves when the
+ * campaign or its uptake does.  The card leaves the dashboard once the
+ * campaign has ended, or while there is no usable campaign.
+ */
+int flu_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
+{
+    (void)dashboard;
+    *out = NULL;
+    flu_config cfg;
+    if (flu_host_campaign(&cfg, ctx, false, 404) != FLU_CONFIG_OK)
+        return PORTICO_HIDDEN;
+    if (flu_host->now_ms() >= cfg.ends_at * 1000)
+        return PORTICO_HIDDEN;
+    char starts[21], ends[21];
+    flu_host->time_format(starts, cfg.starts_at);
+    flu_host->time_format(ends, cfg.ends_at);
+    json_t *card =
+        json_pack("{s:s, s:s, s:s, s:b, s:f}", "campaign", cfg.campaign, "starts_at", starts,
+                  "ends_at", ends, "ended", 0, "target_percent", cfg.target_percent);
+    if (card == NULL)
+        return PORTICO_ENOMEM;
+    if (cfg.show_uptake) {
+        summary_read s = {.cfg = &cfg};
+        int rc = flu_host->read(ctx, summary_txn, &s);
+        if (rc != PORTICO_OK) {
+            json_decref(card);
+            return rc < 0 ? rc : PORTICO_ERR;
+        }
+        json_t *overall = flu_uptake_overall_json(s.tallies, &cfg);
+        json_object_set(card, "uptake_percent", json_object_get(overall, "percent"));
+        json_object_set(card, "target_met", json_object_get(overall, "target_met"));
+        json_decref(overall);
+    }
+    *out = card;
+    return PORTICO_OK;
+}
