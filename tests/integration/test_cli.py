@@ -1,0 +1,325 @@
+"""The `portico` admin CLI against a running porticod on the same data dir.
+
+What the CLI writes must be visible through the API at once, a backup taken
+while the server runs must pass `portico check` and hold the people, an
+issued token must be accepted by the server, and bad usage exits 2.
+"""
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import tempfile
+
+from portico_harness import API, PorticoTestCase, Server, jwt_parts, main
+
+PASSWORD = "Cli-pass-1234"
+
+
+def portico_path():
+    build = os.environ.get("PORTICO_BUILD_DIR") or os.path.join("..", "..", "build")
+    return os.path.join(build, "portico")
+
+
+class CliTest(PorticoTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmpdir = tempfile.mkdtemp(prefix="portico-cli-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmpdir, ignore_errors=True)
+        super().tearDownClass()
+
+    def cli(self, *args, stdin=None, data=True, timeout=120):
+        """Runs portico with the server's data dir and config; returns
+        (exit code, stdout, stderr)."""
+        argv = [portico_path()]
+        if data:
+            argv += ["--data", self.server.data_dir, "--config", self.server.config_path]
+        argv += list(args)
+        p = subprocess.run(argv, input=(stdin or "").encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), \
+            p.stderr.decode("utf-8", "replace")
+
+    def ok(self, *args, **kw):
+        rc, out, err = self.cli(*args, **kw)
+        self.assertEqual(rc, 0, "portico %s -> %d\nstdout: %s\nstderr: %s" %
+                         (" ".join(args), rc, out, err))
+        return out
+
+    def make_org_with_person(self, org, user, roles="hr_admin"):
+        self.ok("org", "create", org, "Org " + org, "--leaver-days", "30")
+        self.ok("person", "create", org, user, "--name", "Person " + user,
+                "--email", user + "@example.org", "--status", "employee",
+                "--roles", roles, "--staff-group", "doctors", "--password-stdin",
+                stdin=PASSWORD + "\n")
+
+    # ------------------------------------------------------------ create
+
+    def test_org_and_person_create_visible_through_api(self):
+        self.make_org_with_person("cli-a", "alice")
+        admin = self.as_admin()
+
+        r = self.api.get(API + "/orgs/cli-a", token=admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["name"], "Org cli-a")
+        self.assertEqual(r.body["settings"]["leaver_access_days"], 30)
+
+        r = self.api.get(API + "/orgs/cli-a/people/alice", token=admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["display_name"], "Person alice")
+        self.assertEqual(r.body["email"], "alice@example.org")
+        self.assertEqual(r.body["status"], "employee")
+        self.assertEqual(r.body["staff_group"], "doctors")
+        self.assertEqual(r.body["roles"], ["hr_admin"])
+        self.assertNotIn("password", r.body)
+        self.assertNotIn("password_hash", r.body)
+
+        # The password from stdin works for a real login.
+        tok = self.token("alice", PASSWORD, org="cli-a")
+        r = self.api.get(API + "/me", token=tok)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["active_org"], "cli-a")
+
+        # Both changes are in the audit log.
+        r = self.api.get(API + "/orgs/cli-a/audit", token=admin)
+        self.assertEqual(r.status, 200, r)
+        actions = [e["action"] for e in r.body["items"]]
+        self.assertIn("org.create", actions)
+        self.assertIn("person.create", actions)
+
+    def test_duplicates_and_invalid_people_are_refused(self):
+        self.make_org_with_person("cli-b", "bob")
+        rc, _, err = self.cli("org", "create", "cli-b", "Again")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("exists", err)
+        rc, _, err = self.cli("person", "create", "cli-b", "bob", "--name", "Bob",
+                              "--email", "bob@example.org", "--status", "employee")
+        self.assertEqual(rc, 1, err)
+        # The API's validation rules apply: bad email, unknown role, bad status.
+        rc, _, err = self.cli("person", "create", "cli-b", "carol", "--name", "Carol",
+                              "--email", "not-an-email", "--status", "boss",
+                              "--roles", "system_admin")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("/email", err)
+        self.assertIn("/status", err)
+        self.assertIn("/roles", err)
+        r = self.api.get(API + "/orgs/cli-b/people/carol", token=self.as_admin())
+        self.assert_problem(r, 404, "not_found")
+        # No such organisation.
+        rc, _, err = self.cli("person", "create", "cli-nope", "dave", "--name", "Dave",
+                              "--email", "dave@example.org", "--status", "employee")
+        self.assertEqual(rc, 1, err)
+
+    # ------------------------------------------------------------ import
+
+    CSV = ("username,display_name,email,staff_group,status,start_date,termination_date,"
+           "manager,roles\n"
+           "imp1,Imp One,imp1@example.org,doctors,employee,2024-01-01,,,\n"
+           "imp2,Imp Two,imp2@example.org,qualified_nurses,employee,2024-02-01,,imp1,"
+           "hr_admin;oh_admin\n"
+           "imp3,Imp Three,imp3@example.org,,applicant,,,imp1,\n")
+
+    def write(self, name, text):
+        path = os.path.join(self.tmpdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_import_csv(self):
+        self.ok("org", "create", "cli-imp", "Import Org")
+        out = self.ok("import", "cli-imp", self.write("good.csv", self.CSV))
+        self.assertIn("3", out)
+        r = self.api.get(API + "/orgs/cli-imp/people", token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([p["username"] for p in r.body["items"]], ["imp1", "imp2", "imp3"])
+        self.assertEqual(r.body["items"][1]["manager"], "imp1")
+        self.assertEqual(sorted(r.body["items"][1]["roles"]), ["hr_admin", "oh_admin"])
+
+    def test_import_bad_rows_write_nothing(self):
+        self.ok("org", "create", "cli-imp-bad", "Import Bad")
+        bad = self.CSV + "imp4,Imp Four,nope,doctors,employee,,,,\nimp1,Dup,d@example.org,,employee,,,,\n"
+        rc, _, err = self.cli("import", "cli-imp-bad", self.write("bad.csv", bad))
+        self.assertEqual(rc, 1, err)
+        self.assertIn("/rows/4/email", err)
+        r = self.api.get(API + "/orgs/cli-imp-bad/people", token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["items"], [])
+        rc, _, err = self.cli("import", "cli-imp-bad", os.path.join(self.tmpdir, "missing.csv"))
+        self.assertEqual(rc, 1, err)
+
+    def test_import_progress_bar_on_a_terminal(self):
+        self.ok("org", "create", "cli-imp-tty", "Import TTY")
+        rows = ["username,display_name,email,status"]
+        rows += ["tty%03d,TTY %d,tty%d@example.org,employee" % (i, i, i) for i in range(60)]
+        path = self.write("tty.csv", "\n".join(rows) + "\n")
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([portico_path(), "--data", self.server.data_dir, "--config",
+                                  self.server.config_path, "import", "cli-imp-tty", path],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=slave)
+            os.close(slave)
+            slave = None
+            seen = b""
+            while True:
+                ready, _, _ = select.select([master], [], [], 60)
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            out, _ = p.communicate(timeout=60)
+            rc = p.returncode
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
+        self.assertEqual(rc, 0, seen)
+        text = seen.decode("utf-8", "replace")
+        self.assertIn("[#", text)
+        self.assertIn("60/60", text)
+        self.assertIn(b"60", out)
+        # Not a terminal: no bar.
+        self.ok("org", "create", "cli-imp-pipe", "Import pipe")
+        rc, _, err = self.cli("import", "cli-imp-pipe", path)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("[#", err)
+
+    # ------------------------------------------------------------ backup/check
+
+    def test_backup_while_running_then_check(self):
+        self.make_org_with_person("cli-bk", "bkuser")
+        self.ok("person", "create", "cli-bk", "bkuser2", "--name", "Second",
+                "--email", "b2@example.org", "--status", "applicant")
+        out = self.ok("check")
+        self.assertIn("ok", out)
+
+        dest = os.path.join(self.tmpdir, "backup")
+        self.ok("backup", dest)
+        self.assertTrue(os.path.exists(os.path.join(dest, "data.mdb")))
+        key = os.path.join(dest, "jwt-private.pem")
+        if os.path.exists(key):
+            self.assertEqual(os.stat(key).st_mode & 0o077, 0, "backup key is readable by others")
+
+        # The server is still serving after the backup.
+        r = self.api.get("/readyz")
+        self.assertEqual(r.status, 200, r)
+
+        rc, out, err = self.cli("--data", dest, "check", data=False)
+        self.assertEqual(rc, 0, "check on backup: %s %s" % (out, err))
+        counts = dict(line.split()[:2] for line in out.splitlines() if len(line.split()) >= 2)
+        self.assertGreaterEqual(int(counts["people"]), 2, out)
+        self.assertGreaterEqual(int(counts["orgs"]), 1, out)
+
+        # A backup into a directory that already holds a store is refused.
+        rc, _, err = self.cli("backup", dest)
+        self.assertEqual(rc, 1, err)
+
+        # The backup is a working data dir: a server started on it knows the people.
+        copy = Server(config={}, data_dir=dest)
+        try:
+            copy.start()
+            c = copy.client()
+            r = c.post(API + "/auth/login", {"username": "bkuser", "password": PASSWORD,
+                                             "org": "cli-bk"})
+            self.assertEqual(r.status, 200, r)
+            r = c.get(API + "/orgs/cli-bk/people/bkuser2", token=r.body["access_token"])
+            self.assertEqual(r.status, 200, r)
+            c.close()
+        finally:
+            copy.stop()
+            copy.cleanup()
+
+    def test_check_refuses_missing_store(self):
+        empty = os.path.join(self.tmpdir, "empty")
+        os.makedirs(empty, exist_ok=True)
+        rc, _, err = self.cli("--data", empty, "check", data=False)
+        self.assertEqual(rc, 1, err)
+        self.assertFalse(os.path.exists(os.path.join(empty, "data.mdb")))
+
+    # ------------------------------------------------------------ tokens
+
+    def test_token_issue_is_accepted_by_server(self):
+        self.make_org_with_person("cli-tok", "tokuser", roles="portal_admin")
+        tok = self.ok("token", "issue", "--user", "tokuser", "--org", "cli-tok",
+                      "--ttl", "600").strip()
+        header, claims, _ = jwt_parts(tok)
+        self.assertEqual(header["alg"], "ES256")
+        self.assertEqual(claims["sub"], "tokuser")
+        self.assertEqual(claims["org"], "cli-tok")
+        self.assertEqual(claims["exp"] - claims["iat"], 600)
+        self.assertIn("portal_admin", claims["roles"])
+
+        r = self.api.get(API + "/me", token=tok)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["username"], "tokuser")
+        self.assertEqual(r.body["active_org"], "cli-tok")
+        # Its roles work: a portal_admin reads the audit log.
+        r = self.api.get(API + "/orgs/cli-tok/audit", token=tok)
+        self.assertEqual(r.status, 200, r)
+        # Logout revokes the token's session like any other.
+        r = self.api.post(API + "/auth/logout", token=tok)
+        self.assertEqual(r.status, 204, r)
+        r = self.api.get(API + "/me", token=tok)
+        self.assert_problem(r, 401)
+
+        # No membership, no token.
+        rc, out, err = self.cli("token", "issue", "--user", "tokuser", "--org", "cli-a-none")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(out, "")
+
+    # ------------------------------------------------------------ demo
+
+    def test_demo_is_idempotent(self):
+        self.ok("demo")
+        self.ok("demo")
+        r = self.api.get(API + "/orgs/demo-trust", token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        r = self.api.get(API + "/orgs/demo-trust/people", token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        self.assertGreater(len(r.body["items"]), 0)
+
+    # ------------------------------------------------------------ usage
+
+    def test_usage_errors_exit_2(self):
+        cases = [
+            (),
+            ("frobnicate",),
+            ("org",),
+            ("org", "create", "only-id"),
+            ("org", "create", "Bad Id!", "Name"),
+            ("org", "create", "x", "Name", "--leaver-days", "91"),
+            ("org", "create", "x", "Name", "--bogus"),
+            ("person", "create", "cli-a", "eve"),
+            ("token", "issue"),
+            ("token", "issue", "--user", "alice", "--ttl", "soon"),
+            ("import", "cli-a"),
+            ("backup",),
+            ("check", "extra"),
+        ]
+        for args in cases:
+            rc, out, err = self.cli(*args)
+            self.assertEqual(rc, 2, "portico %r -> %d (%s)" % (args, rc, err))
+            self.assertTrue(err.strip(), "no message for %r" % (args,))
+        rc, _, err = self.cli("--data", data=False)
+        self.assertEqual(rc, 2, err)
+        rc, out, _ = self.cli("--help", data=False)
+        self.assertEqual(rc, 0)
+        self.assertIn("usage:", out)
+        for cmd in ("org create", "person create", "import", "token issue", "demo", "check",
+                    "backup"):
+            self.assertIn(cmd, out)
+
+
+if __name__ == "__main__":
+    main()
