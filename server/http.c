@@ -10,6 +10,7 @@
  */
 #include "app.h"
 #include "auth.h"
+#include "json_parse.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -312,6 +313,11 @@ int pt_req_json_object(pt_req *req, pt_res *res, json_t **out)
         pt_res_problem(res, 400, "bad_request", "a JSON request body is required");
         return PT_EINVAL;
     }
+    if (!pt_json_depth_ok(body, len, PT_JSON_MAX_DEPTH)) {
+        pt_res_problem(res, 400, "bad_request", "JSON nested deeper than %d levels",
+                       PT_JSON_MAX_DEPTH);
+        return PT_EINVAL;
+    }
     json_error_t err;
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!j) {
@@ -353,7 +359,8 @@ static void res_fail_oom(pt_res *res)
 
 void pt_res_json(pt_res *res, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+    char *text =
+        body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) {
         pt_log_error("http", "could not serialise a JSON response");
@@ -535,7 +542,8 @@ static bool etag_matches(const char *inm, const char *etag)
 
 bool pt_res_json_etag(pt_req *req, pt_res *res, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+    char *text =
+        body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) {
         res_fail_oom(res);
@@ -988,24 +996,13 @@ int pt_http_start(pt_http **out, struct pt_app *app)
 
     char threads[16];
     snprintf(threads, sizeof(threads), "%u", app->cfg.num_threads ? app->cfg.num_threads : 64);
-    const char *opts[] = {"listening_ports",
-                          app->cfg.listen,
-                          "num_threads",
-                          threads,
-                          "tcp_nodelay",
-                          "1",
-                          "enable_keep_alive",
-                          "yes",
-                          "request_timeout_ms",
-                          "30000",
-                          "decode_url",
-                          "no",
+    const char *opts[] = {"listening_ports", app->cfg.listen, "num_threads", threads, "tcp_nodelay",
+                          "1", "enable_keep_alive", "yes", "request_timeout_ms", "30000",
+                          "decode_url", "no",
                           /* Room for headers up to 64 KiB so an oversized
                            * token reaches our own check (401) instead of
                            * CivetWeb's plain-text 400. */
-                          "max_request_size",
-                          "65536",
-                          NULL};
+                          "max_request_size", "65536", NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof(cb));
     cb.log_message = on_log_message;

@@ -7,6 +7,7 @@
  * a public key parsed once at start-up, with the algorithm pinned to ES256.
  */
 #include "auth.h"
+#include "json_parse.h"
 #include "log.h"
 
 #include <errno.h>
@@ -410,7 +411,7 @@ static json_t *decode_json_part(const char *p, size_t len)
     unsigned char *raw = b64url_decode(p, len, &n);
     if (!raw)
         return NULL;
-    json_t *j = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = pt_json_parse_untrusted((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
     free(raw);
     if (j && !json_is_object(j)) {
         json_decref(j);
