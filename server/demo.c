@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "log.h"
 #include "people.h"
+#include "plugins.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -121,8 +122,6 @@ static int demo_load_txn(pt_txn *txn, void *ctx)
             return err;
         d->created++;
     }
-    /* Portlet demo data (flu campaign, payslips, applicant content,
-     * flexible working requests) is added here by the portlet work. */
     return 0;
 }
 
@@ -213,6 +212,11 @@ int pt_demo_load(pt_app *app)
         return err;
     }
     pt_log_info("demo", "demo organisation %s: %d people created", DEMO_ORG, d.created);
+    /* Each loaded portlet brings its own example data (ABI 1.1 demo()). */
+    int portlets = pt_plugins_demo_load(app, DEMO_ORG);
+    if (portlets < 0)
+        return portlets;
+    pt_log_info("demo", "demo organisation %s: %d portlets set up", DEMO_ORG, portlets);
     demo_print(app);
     return 0;
 }

@@ -720,3 +720,42 @@ json_t *pt_portlet_summary(pt_app *app, const pt_portlet *p, const pt_caller *ca
     }
     return out;
 }
+
+/*
+ * The demo callback arrived in ABI 1.1: a portlet built against 1.0 has a
+ * shorter descriptor, and whatever lies past its struct_size is not ours
+ * to read.
+ */
+static bool desc_has_demo(const portico_portlet *d)
+{
+    return d->struct_size >= offsetof(portico_portlet, demo) + sizeof(d->demo) && d->demo;
+}
+
+int pt_portlet_demo(json_t **config, pt_app *app, const pt_portlet *p, const char *org)
+{
+    *config = NULL;
+    const portico_portlet *d = pt_portlet_desc(p);
+    if (!desc_has_demo(d))
+        return 0;
+    pt_caller sys;
+    memset(&sys, 0, sizeof(sys));
+    pt_strlcpy(sys.username, "system", sizeof(sys.username));
+    pt_strlcpy(sys.org, org, sizeof(sys.org));
+    sys.roles = PT_ROLES_ORG_MASK;
+    sys.status = PT_STATUS_NONE;
+    sys.access_ends = -1;
+
+    portico_ctx ctx = {.app = app, .portlet = p, .pc = &sys};
+    ctx.config = json_object();
+    caller_fill(&ctx.caller, &sys, NULL);
+    json_t *out = NULL;
+    int rc = d->demo(&ctx, &out);
+    json_decref(ctx.config);
+    if (rc < 0 || !json_is_object(out)) {
+        json_decref(out);
+        pt_error_set("%s: demo() failed (%d)", d->id, rc);
+        return PT_ERR;
+    }
+    *config = out;
+    return 0;
+}

@@ -85,6 +85,27 @@ int pt_portlet_conf_key(pt_key *k, const char *org, const char *portlet_id);
 
 /* ---- routes (portlet_routes.c) ------------------------------------------- */
 
+/*
+ * Validates body ({enabled, placements?, config?}, as PUT
+ * /api/v1/orgs/{org}/portlets/{id} takes it) and stores it as org's setting
+ * for p, audited "portlet.configure" by actor.  PT_EINVAL with *errors
+ * ([{pointer, message}]) on invalid input; *stored is the stored record.
+ */
+int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const char *org,
+                         const char *actor, const pt_portlet *p, const json_t *body);
+
+/* ---- demo data (portlet_demo.c) ------------------------------------------- */
+
+/*
+ * For each loaded portlet with a demo callback (ABI 1.1) and no setting in
+ * org yet: runs the callback as the system actor and enables the portlet
+ * with the config it returns, placed on each of its dashboards.
+ * Idempotent.  Returns the number of portlets set up, or a negative error.
+ */
+int pt_plugins_demo_load(pt_app *app, const char *org);
+/* Runs p's demo callback (0 and *config NULL if it has none). */
+int pt_portlet_demo(json_t **config, pt_app *app, const pt_portlet *p, const char *org);
+
 /* GET /api/v1/portlets, GET/PUT /api/v1/orgs/{org}/portlets[/{id}],
  * GET /api/v1/dashboards/{dashboard}. */
 int pt_routes_portlets(pt_app *app);

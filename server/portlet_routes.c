@@ -270,6 +270,35 @@ static int put_txn(pt_txn *txn, void *arg)
     return err;
 }
 
+/*
+ * One path for every change of an org's portlet setting, so the HTTP PUT
+ * and the demo loader validate, store and audit the same way.
+ */
+int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const char *org,
+                         const char *actor, const pt_portlet *p, const json_t *body)
+{
+    *stored = NULL;
+    *errors = NULL;
+    put_ctx pc = {org, actor, p, false, NULL, NULL, NULL};
+    json_t *errs = put_validate(p, body, &pc.enabled, &pc.placements, &pc.config);
+    if (!errs)
+        return PT_ENOMEM;
+    if (json_array_size(errs) > 0) {
+        *errors = errs;
+        return PT_EINVAL;
+    }
+    json_decref(errs);
+    int err = pt_store_write(app->store, put_txn, &pc);
+    if (err < 0) {
+        json_decref(pc.after);
+        return err;
+    }
+    pt_log_info("portlets", "%s configured %s in %s (enabled %s)", actor, pt_portlet_desc(p)->id,
+                org, pc.enabled ? "yes" : "no");
+    *stored = pc.after;
+    return 0;
+}
+
 static void org_portlet_put(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
@@ -286,34 +315,23 @@ static void org_portlet_put(pt_req *req, pt_res *res, void *ud)
     json_t *body = NULL;
     if (pt_req_json_object(req, res, &body) < 0)
         return;
-    put_ctx pc = {org, c->username, p, false, NULL, NULL, NULL};
-    json_t *errors = put_validate(p, body, &pc.enabled, &pc.placements, &pc.config);
-    if (!errors) {
-        json_decref(body);
-        pt_res_error(res, PT_ENOMEM);
-        return;
-    }
-    if (json_array_size(errors) > 0) {
-        json_decref(body);
+    json_t *stored = NULL, *errors = NULL;
+    int err = pt_portlet_configure(&stored, &errors, app, org, c->username, p, body);
+    json_decref(body);
+    if (err == PT_EINVAL && errors) {
         pt_res_validation(res, errors);
         return;
     }
-    json_decref(errors);
-    int err = pt_store_write(app->store, put_txn, &pc);
-    json_decref(body);
     if (err < 0) {
-        json_decref(pc.after);
         pt_org_answer_error(res, err, "organisation");
         return;
     }
-    json_t *item = org_item(p, pc.after);
-    json_decref(pc.after);
+    json_t *item = org_item(p, stored);
+    json_decref(stored);
     if (!item) {
         pt_res_error(res, PT_ENOMEM);
         return;
     }
-    pt_log_info("portlets", "%s configured %s in %s (enabled %s)", c->username,
-                pt_portlet_desc(p)->id, org, pc.enabled ? "yes" : "no");
     pt_res_json(res, 200, item);
 }
 

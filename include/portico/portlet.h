@@ -48,7 +48,7 @@ extern "C" {
 
 #define PORTICO_PORTLET_MAGIC  0x50544c54u /* "PTLT" */
 #define PORTICO_ABI_MAJOR      1
-#define PORTICO_ABI_MINOR      0
+#define PORTICO_ABI_MINOR      1
 #define PORTICO_PORTLET_SYMBOL "portico_portlet"
 
 /* ---- results ------------------------------------------------------------ */
@@ -147,6 +147,17 @@ typedef struct portico_portlet {
      * Returns PORTICO_OK with *out set, PORTICO_HIDDEN to be left off, or
      * a negative result (the card then shows an error marker). */
     int (*summary)(portico_ctx *ctx, const char *dashboard, json_t **out);
+
+    /* ---- since ABI 1.1 (the host reads it only when struct_size covers it) ---- */
+
+    /* Example data for the demo organisation (porticod --demo).  Called once
+     * for an organisation where the portlet has no setting yet, with a ctx
+     * whose caller is the demo's system actor holding every organisation
+     * role (host->config() is {}).  Writes its data through the storage
+     * calls and sets *config to the configuration the host then validates,
+     * stores and enables the portlet with, placed on each of its
+     * dashboards.  NULL: the portlet has no demo data. */
+    int (*demo)(portico_ctx *ctx, json_t **config);
 } portico_portlet;
 
 /* ---- what the host offers ------------------------------------------------ */

@@ -456,11 +456,13 @@ class PorticoTestCase(unittest.TestCase):
 
     plugins = None
     server_config = None
+    server_args = None
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(plugins=cls.plugins, config=cls.server_config)
+        cls.server = Server(plugins=cls.plugins, config=cls.server_config,
+                            extra_args=cls.server_args)
         try:
             cls.server.start()
         except Exception:

@@ -93,7 +93,9 @@ class PortletsTest(h.PorticoTestCase):
         r = self.api.get(API + "/portlets", token=self.tok("cat-emp", "cat"))
         self.assertEqual(r.status, 200, r)
         items = {i["id"]: i for i in r.body["items"]}
-        self.assertEqual(sorted(items), ["test-notes", "test-notes-two"])
+        self.assertEqual(sorted(items), ["test-notes", "test-notes-two", "test-notes-v10"])
+        # built against ABI 1.0 (shorter descriptor): still loaded
+        self.assertEqual(items["test-notes-v10"]["version"], "1.0.0")
         self.assertNotIn("refused", r.body, "refusals are for system admins only")
         it = items["test-notes"]
         self.assertEqual(it["version"], "1.0.0")
@@ -119,7 +121,7 @@ class PortletsTest(h.PorticoTestCase):
         self.assertEqual(refused["x-duplicate-id.so"]["id"], "test-notes")
         self.assertEqual(refused["x-init-fails.so"]["id"], "init-fails")
         ids = [i["id"] for i in r.body["items"]]
-        self.assertEqual(sorted(ids), ["test-notes", "test-notes-two"])
+        self.assertEqual(sorted(ids), ["test-notes", "test-notes-two", "test-notes-v10"])
         log = self.server.log_text()
         for f in REFUSED:
             self.assertIn(f, log, "refusal of %s not logged" % f)
@@ -175,7 +177,7 @@ class PortletsTest(h.PorticoTestCase):
             r = self.api.get(API + "/orgs/%s/portlets" % o, token=t)
             self.assertEqual(r.status, 200, r)
             items = {i["id"]: i for i in r.body["items"]}
-            self.assertEqual(sorted(items), ["test-notes", "test-notes-two"])
+            self.assertEqual(sorted(items), ["test-notes", "test-notes-two", "test-notes-v10"])
             self.assertFalse(items["test-notes"]["enabled"])
             self.assertEqual(items["test-notes"]["placements"], [])
             self.assertEqual(items["test-notes"]["config"], {})
@@ -546,6 +548,44 @@ class PortletsTest(h.PorticoTestCase):
         e4 = etag()
         self.assertNotEqual(e4, e3, "shown data change")
         self.assertEqual(self.api.get(url, token=t, headers={"If-None-Match": e4}).status, 304)
+
+
+class DemoPortletsTest(h.PorticoTestCase):
+    """porticod --demo: each portlet with a demo() callback (ABI 1.1) sets
+    up its own data in demo-trust; a 1.0 portlet's descriptor is never read
+    past its struct_size, so it is left unconfigured."""
+    plugins = os.environ.get("PORTICO_TEST_PLUGINS")
+    server_args = ["--demo"]
+
+    def test_demo_enables_portlets_with_their_data(self):
+        tok = self.token("portal.admin", "portico-demo")
+        r = self.api.get(API + "/orgs/demo-trust/portlets", token=tok)
+        self.assertEqual(r.status, 200, r)
+        items = {i["id"]: i for i in r.body["items"]}
+        notes = items["test-notes"]
+        self.assertTrue(notes["enabled"], notes)
+        self.assertEqual(notes["config"], {"greeting": "Hello demo"})
+        self.assertEqual({p["dashboard"] for p in notes["placements"]},
+                         {"employee", "leaver", "applicant"})
+        self.assertFalse(items["test-notes-v10"]["enabled"], items["test-notes-v10"])
+        emp = self.token("emp.eddie", "portico-demo")
+        r = self.api.get(API + "/portlets/test-notes/notes/welcome", token=emp)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["value"], "hello from the demo")
+        r = self.api.get(API + "/dashboards/employee", token=emp)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("test-notes", [p["id"] for p in r.body["portlets"]])
+
+    def test_demo_setting_is_audited_and_loaded_once(self):
+        tok = self.token("portal.admin", "portico-demo")
+        self.server.restart()
+        type(self).api = self.server.client()
+        r = self.api.get(API + "/orgs/demo-trust/audit?limit=500", token=tok)
+        self.assertEqual(r.status, 200, r)
+        configured = [e for e in r.body["items"]
+                      if e["action"] == "portlet.configure" and e["target"] == "test-notes"]
+        self.assertEqual(len(configured), 1, configured)
+        self.assertEqual(configured[0]["actor"], "system")
 
 
 if __name__ == "__main__":

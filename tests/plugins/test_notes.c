@@ -8,6 +8,7 @@
  */
 #include <portico/portlet.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -296,6 +297,25 @@ static void shutdown_portlet(void *state)
     }
 }
 
+/* demo(): one note, "welcome", and a greeting in the config. */
+static int demo_txn(portico_txn *txn, void *arg)
+{
+    (void)arg;
+    json_t *v = json_string("hello from the demo");
+    int rc = host->put(txn, "welcome", v);
+    json_decref(v);
+    return rc;
+}
+
+static int demo(portico_ctx *ctx, json_t **config)
+{
+    int rc = host->write(ctx, demo_txn, NULL);
+    if (rc < 0)
+        return rc;
+    *config = json_pack("{s:s}", "greeting", "Hello demo");
+    return *config ? 0 : PORTICO_ENOMEM;
+}
+
 static const char *const dashboards[] = {"employee", "leaver", "applicant", NULL};
 
 static const char schema[] =
@@ -371,6 +391,13 @@ static const portico_route routes[] = {
 #endif
 #define HEAD                                                                                       \
     .magic = HEAD_MAGIC, .abi_major = HEAD_MAJOR, .abi_minor = HEAD_MINOR, .struct_size = HEAD_SIZE
+#elif defined(ABI_1_0)
+/* Built as a portlet of ABI 1.0 would be: minor 0 and the descriptor
+ * ending at summary.  It must load, and the host must not read the demo
+ * field (set below) that lies past its struct_size. */
+#define HEAD                                                                                       \
+    .magic = PORTICO_PORTLET_MAGIC, .abi_major = PORTICO_ABI_MAJOR, .abi_minor = 0,                \
+    .struct_size = offsetof(portico_portlet, summary) + sizeof(void (*)(void))
 #else
 #define HEAD PORTICO_PORTLET_HEAD
 #endif
@@ -388,4 +415,5 @@ PORTICO_EXPORT const portico_portlet test_notes_portlet __asm__(SYMBOL_NAME) = {
     .init = init,
     .shutdown = shutdown_portlet,
     .summary = summary,
+    .demo = demo,
 };
