@@ -241,6 +241,29 @@ static bool answer_outcome(pt_res *res, enum outcome o)
     return true;
 }
 
+/* The caller of a route that needs a token, or NULL after answering 401. */
+static const pt_caller *caller_or_401(pt_req *req, pt_res *res)
+{
+    const pt_caller *c = pt_req_caller(req);
+    if (!c)
+        pt_res_problem(res, 401, "unauthorized", "a bearer token is required");
+    return c;
+}
+
+/*
+ * Answers a failed transaction on the caller's own account; false if err
+ * is 0.  The token was valid, so a missing account means it was deleted
+ * since: 401, so the client logs in again, rather than 404.
+ */
+static bool answer_account_error(pt_res *res, int err)
+{
+    if (err == PT_ENOTFOUND)
+        pt_res_problem(res, 401, "unauthorized", "the account no longer exists");
+    else if (err < 0)
+        pt_res_error(res, err);
+    return err < 0;
+}
+
 static bool json_array_has(const json_t *arr, const char *s)
 {
     size_t i;
@@ -521,11 +544,9 @@ static int logout_txn(pt_txn *txn, void *vctx)
 static void h_logout(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
-    const pt_caller *c = pt_req_caller(req);
-    if (!c) {
-        pt_res_problem(res, 401, "unauthorized", "a bearer token is required");
+    const pt_caller *c = caller_or_401(req, res);
+    if (!c)
         return;
-    }
     char sid[sizeof c->sid];
     pt_strlcpy(sid, c->sid, sizeof sid);
     int err = pt_store_write(pt_req_app(req)->store, logout_txn, sid);
@@ -560,12 +581,19 @@ typedef struct mfa_ctx {
     enum outcome outcome;
 } mfa_ctx;
 
+/* Both steps start each attempt of their write (which may run again)
+ * with no outcome decided and the caller's account read afresh. */
+static int mfa_account_get(json_t **acct, pt_txn *txn, mfa_ctx *ctx)
+{
+    ctx->outcome = OUT_OK;
+    return pt_account_get(acct, txn, ctx->c->username);
+}
+
 static int mfa_enrol_txn(pt_txn *txn, void *vctx)
 {
     mfa_ctx *ctx = vctx;
     json_t *acct = NULL;
-    ctx->outcome = OUT_OK;
-    int err = pt_account_get(&acct, txn, ctx->c->username);
+    int err = mfa_account_get(&acct, txn, ctx);
     if (err < 0)
         return err;
     if (json_is_true(json_object_get(json_object_get(acct, "totp"), "confirmed"))) {
@@ -586,12 +614,10 @@ static int mfa_enrol_txn(pt_txn *txn, void *vctx)
 static void h_mfa_enrol(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
-    const pt_caller *c = pt_req_caller(req);
+    const pt_caller *c = caller_or_401(req, res);
     char secret[64];
-    if (!c) {
-        pt_res_problem(res, 401, "unauthorized", "a bearer token is required");
+    if (!c)
         return;
-    }
     if (pt_totp_new_secret(secret) < 0) {
         pt_res_error(res, PT_ERR);
         return;
@@ -600,11 +626,7 @@ static void h_mfa_enrol(pt_req *req, pt_res *res, void *ud)
     int err = pt_store_write(pt_req_app(req)->store, mfa_enrol_txn, &ctx);
     if (ctx.outcome == OUT_CONFLICT) {
         pt_res_problem(res, 409, "conflict", "TOTP is already enabled for this account");
-    } else if (err == PT_ENOTFOUND) {
-        pt_res_problem(res, 401, "unauthorized", "the account no longer exists");
-    } else if (err < 0) {
-        pt_res_error(res, err);
-    } else {
+    } else if (!answer_account_error(res, err)) {
         char *uri = pt_totp_uri(TOTP_ISSUER, c->username, secret);
         json_t *body = uri ? json_pack("{s:s, s:s}", "secret", secret, "otpauth_uri", uri) : NULL;
         free(uri);
@@ -622,8 +644,7 @@ static int mfa_confirm_txn(pt_txn *txn, void *vctx)
 {
     mfa_ctx *ctx = vctx;
     json_t *acct = NULL;
-    ctx->outcome = OUT_OK;
-    int err = pt_account_get(&acct, txn, ctx->c->username);
+    int err = mfa_account_get(&acct, txn, ctx);
     if (err < 0)
         return err;
     json_t *totp = json_object_get(acct, "totp");
@@ -647,12 +668,10 @@ static int mfa_confirm_txn(pt_txn *txn, void *vctx)
 static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
-    const pt_caller *c = pt_req_caller(req);
+    const pt_caller *c = caller_or_401(req, res);
     json_t *body = NULL;
-    if (!c) {
-        pt_res_problem(res, 401, "unauthorized", "a bearer token is required");
+    if (!c)
         return;
-    }
     if (pt_req_json_object(req, res, &body) < 0)
         return;
     pt_verr *v = pt_verr_new();
@@ -663,16 +682,8 @@ static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
     }
     mfa_ctx ctx = {c, NULL, otp, pt_clock_now(), OUT_OK};
     int err = pt_store_write(pt_req_app(req)->store, mfa_confirm_txn, &ctx);
-    if (answer_outcome(res, ctx.outcome))
+    if (answer_outcome(res, ctx.outcome) || answer_account_error(res, err))
         goto done;
-    if (err == PT_ENOTFOUND) {
-        pt_res_problem(res, 401, "unauthorized", "the account no longer exists");
-        goto done;
-    }
-    if (err < 0) {
-        pt_res_error(res, err);
-        goto done;
-    }
     pt_log_info("auth", "mfa enabled for %s", c->username);
     pt_res_json(res, 200, json_pack("{s:b}", "mfa_enabled", 1));
 done:

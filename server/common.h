@@ -44,7 +44,12 @@ int pt_strlcpy(char *dst, const char *src, size_t n);
 bool pt_slug_valid(const char *s);
 bool pt_username_valid(const char *s);
 
-#define PT_ID_MAX 64
+/* Percent-decodes src[0..len) into dst (room for len + 1 bytes); with
+ * plus_is_space, '+' decodes to ' ' (form/query style).  Returns -1 on a
+ * truncated or non-hex escape or a NUL byte (raw or %00), else 0. */
+int pt_url_decode(char *dst, const char *src, size_t len, bool plus_is_space);
+
+#define PT_ID_MAX       64
 #define PT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

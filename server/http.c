@@ -154,40 +154,6 @@ const char *pt_req_param(const pt_req *req, const char *name)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Form-style decoding ('+' is a space).  -1 on a bad escape or %00. */
-static int query_decode(char *dst, const char *src, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hexval(src[i + 1]), lo = hexval(src[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        dst[o++] = c;
-    }
-    dst[o] = '\0';
-    return 0;
-}
-
 static char *req_keep(pt_req *req, char *s)
 {
     if (!s)
@@ -226,8 +192,8 @@ const char *pt_req_query(pt_req *req, const char *name)
         char *key = malloc(klen + 1);
         if (!key)
             return NULL;
-        bool hit =
-            query_decode(key, p, klen) == 0 && strlen(key) == nlen && memcmp(key, name, nlen) == 0;
+        bool hit = pt_url_decode(key, p, klen, true) == 0 && strlen(key) == nlen &&
+                   memcmp(key, name, nlen) == 0;
         free(key);
         if (hit) {
             const char *v = eq ? eq + 1 : p + plen;
@@ -235,7 +201,7 @@ const char *pt_req_query(pt_req *req, const char *name)
             char *val = malloc(vlen + 1);
             if (!val)
                 return NULL;
-            if (query_decode(val, v, vlen) < 0) {
+            if (pt_url_decode(val, v, vlen, true) < 0) {
                 memcpy(val, v, vlen);
                 val[vlen] = '\0';
             }

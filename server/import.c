@@ -225,8 +225,9 @@ static void check_row(import_job *j, size_t row, const json_t *in, json_t *seen,
  * transaction first (to learn which new accounts need a password hash)
  * and again inside the write transaction, which is what counts.
  */
-static int import_check(pt_txn *txn, import_job *j)
+static int import_check(pt_txn *txn, void *ctx)
 {
+    import_job *j = ctx;
     json_t *org = NULL;
     json_decref(j->errors);
     json_decref(j->recs);
@@ -250,11 +251,6 @@ static int import_check(pt_txn *txn, import_job *j)
     }
     json_decref(seen);
     return json_array_size(j->errors) ? PT_EINVAL : 0;
-}
-
-static int import_read(pt_txn *txn, void *ctx)
-{
-    return import_check(txn, ctx);
 }
 
 static int import_write(pt_txn *txn, void *ctx)
@@ -360,7 +356,7 @@ int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, con
         j.hashes = calloc(j.n ? j.n : 1, sizeof *j.hashes);
         j.passwords = calloc(j.n ? j.n : 1, sizeof *j.passwords);
         j.account_new = calloc(j.n ? j.n : 1, sizeof *j.account_new);
-        err = pt_store_read(store, import_read, &j);
+        err = pt_store_read(store, import_check, &j);
         /* Hash before the write transaction: Argon2id is deliberately slow. */
         for (size_t r = 0; err == 0 && r < j.n; r++) {
             if (j.passwords[r] && j.account_new[r])

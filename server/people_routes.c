@@ -23,6 +23,46 @@ static bool people_prefix(pt_key *k, const char *org)
     return pt_key_build(k, org, NULL) == 0 && pt_key_as_prefix(k) == 0;
 }
 
+/*
+ * Every people route needs the organisation to exist and its leaver
+ * window, which turns a stored person into the effective status shown.
+ */
+static int org_leaver_days(int *days, pt_txn *txn, const char *org_id)
+{
+    json_t *org = NULL;
+    int err = pt_org_get(&org, txn, org_id);
+    if (err == 0)
+        *days = pt_org_leaver_days(org);
+    json_decref(org);
+    return err;
+}
+
+/*
+ * A write transaction may run more than once (the store re-runs it after
+ * growing the map), so create and patch start every attempt afresh: no
+ * record, no errors, and the organisation and its leaver window re-read.
+ */
+static int person_attempt_begin(json_t **rec, pt_verr **v, const char **what, int *leaver_days,
+                                pt_txn *txn, const char *org)
+{
+    json_decref(*rec);
+    *rec = NULL;
+    pt_verr_free(*v);
+    *v = pt_verr_new();
+    *what = "organisation";
+    return org_leaver_days(leaver_days, txn, org);
+}
+
+/* The answer to a failed create or patch: 422 with the field errors when
+ * validation refused it, else the problem for err about `what`. */
+static void answer_failure(pt_res *res, pt_verr *v, int err, const char *what)
+{
+    if (err == PT_EINVAL && pt_verr_any(v))
+        pt_res_validation(res, pt_verr_take(v));
+    else
+        pt_org_answer_error(res, err, what);
+}
+
 /* ---- POST /api/v1/orgs/{org}/people ------------------------------------ */
 
 typedef struct person_create {
@@ -43,19 +83,13 @@ typedef struct person_create {
  * (so the slow password hash is only paid for a request that will
  * succeed) and again in the write transaction (the truth).
  */
-static int person_create_check(pt_txn *txn, person_create *p)
+static int person_create_check(pt_txn *txn, void *ctx)
 {
-    json_t *org = NULL, *acc = NULL;
-    json_decref(p->rec);
-    p->rec = NULL;
-    pt_verr_free(p->v);
-    p->v = pt_verr_new();
-    p->what = "organisation";
-    int err = pt_org_get(&org, txn, p->org);
+    person_create *p = ctx;
+    json_t *acc = NULL;
+    int err = person_attempt_begin(&p->rec, &p->v, &p->what, &p->leaver_days, txn, p->org);
     if (err < 0)
         return err;
-    p->leaver_days = pt_org_leaver_days(org);
-    json_decref(org);
 
     pt_people_ctx pc = {txn, p->org};
     pt_person_validate(p->v, &p->rec, &p->password, p->body, NULL, "", pt_people_exists, &pc);
@@ -71,11 +105,6 @@ static int person_create_check(pt_txn *txn, person_create *p)
     return err == 0 || err == PT_ENOTFOUND ? 0 : err;
 }
 
-static int person_create_read(pt_txn *txn, void *ctx)
-{
-    return person_create_check(txn, ctx);
-}
-
 static int person_create_write(pt_txn *txn, void *ctx)
 {
     person_create *p = ctx;
@@ -84,14 +113,6 @@ static int person_create_write(pt_txn *txn, void *ctx)
         return err;
     p->what = "person";
     return pt_people_insert(txn, p->org, p->rec, p->account_exists ? NULL : p->hash, p->actor);
-}
-
-static void person_create_answer(pt_res *res, person_create *p, int err)
-{
-    if (err == PT_EINVAL && pt_verr_any(p->v))
-        pt_res_validation(res, pt_verr_take(p->v));
-    else
-        pt_org_answer_error(res, err, p->what);
 }
 
 void pt_people_create(pt_req *req, pt_res *res, void *ud)
@@ -107,7 +128,7 @@ void pt_people_create(pt_req *req, pt_res *res, void *ud)
         return;
     person_create p = {.org = org, .body = body, .actor = c->username};
     char hash[128];
-    int err = pt_store_read(app->store, person_create_read, &p);
+    int err = pt_store_read(app->store, person_create_check, &p);
     if (err == 0 && p.password && !p.account_exists) {
         err = pt_password_hash(hash, p.password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
         p.hash = hash;
@@ -115,7 +136,7 @@ void pt_people_create(pt_req *req, pt_res *res, void *ud)
     if (err == 0)
         err = pt_store_write(app->store, person_create_write, &p);
     if (err < 0) {
-        person_create_answer(res, &p, err);
+        answer_failure(res, p.v, err, p.what);
     } else {
         char loc[256];
         const char *user = json_string_value(json_object_get(p.rec, "username"));
@@ -157,12 +178,7 @@ typedef struct org_days {
 static int org_days_read(pt_txn *txn, void *ctx)
 {
     org_days *o = ctx;
-    json_t *org = NULL;
-    int err = pt_org_get(&org, txn, o->org);
-    if (err == 0)
-        o->days = pt_org_leaver_days(org);
-    json_decref(org);
-    return err;
+    return org_leaver_days(&o->days, txn, o->org);
 }
 
 void pt_people_list(pt_req *req, pt_res *res, void *ud)
@@ -204,18 +220,18 @@ typedef struct person_read {
 static int person_read_txn(pt_txn *txn, void *ctx)
 {
     person_read *r = ctx;
-    json_t *org = NULL, *person = NULL;
+    json_t *person = NULL;
+    int days = 0;
     json_decref(r->view);
     r->view = NULL;
     r->what = "organisation";
-    int err = pt_org_get(&org, txn, r->org);
+    int err = org_leaver_days(&days, txn, r->org);
     if (err < 0)
         return err;
     r->what = "person";
     if ((err = pt_person_get(&person, txn, r->org, r->user)) == 0)
-        r->view = pt_person_view(person, pt_org_leaver_days(org), pt_clock_today());
+        r->view = pt_person_view(person, days, pt_clock_today());
     json_decref(person);
-    json_decref(org);
     return err;
 }
 
@@ -257,18 +273,11 @@ typedef struct person_patch {
 static int person_patch_txn(pt_txn *txn, void *ctx)
 {
     person_patch *p = ctx;
-    json_t *org = NULL, *before = NULL;
+    json_t *before = NULL;
     char now[32];
-    json_decref(p->after);
-    p->after = NULL;
-    pt_verr_free(p->v);
-    p->v = pt_verr_new();
-    p->what = "organisation";
-    int err = pt_org_get(&org, txn, p->org);
+    int err = person_attempt_begin(&p->after, &p->v, &p->what, &p->leaver_days, txn, p->org);
     if (err < 0)
         return err;
-    p->leaver_days = pt_org_leaver_days(org);
-    json_decref(org);
     p->what = "person";
     if ((err = pt_person_get(&before, txn, p->org, p->user)) < 0)
         return err;
@@ -299,10 +308,8 @@ void pt_people_patch(pt_req *req, pt_res *res, void *ud)
         return;
     person_patch p = {.org = org, .user = user, .body = body, .actor = c->username};
     int err = pt_store_write(pt_req_app(req)->store, person_patch_txn, &p);
-    if (err == PT_EINVAL && pt_verr_any(p.v))
-        pt_res_validation(res, pt_verr_take(p.v));
-    else if (err < 0)
-        pt_org_answer_error(res, err, p.what);
+    if (err < 0)
+        answer_failure(res, p.v, err, p.what);
     else
         pt_res_json(res, 200, pt_person_view(p.after, p.leaver_days, pt_clock_today()));
     json_decref(p.after);

@@ -726,9 +726,43 @@ json_t *pt_portlet_summary(pt_app *app, const pt_portlet *p, const pt_caller *ca
  * shorter descriptor, and whatever lies past its struct_size is not ours
  * to read.
  */
+#define DESC_HAS(d, field)                                                                         \
+    ((d)->struct_size >= offsetof(portico_portlet, field) + sizeof((d)->field) && (d)->field)
+
 static bool desc_has_demo(const portico_portlet *d)
 {
-    return d->struct_size >= offsetof(portico_portlet, demo) + sizeof(d->demo) && d->demo;
+    return DESC_HAS(d, demo);
+}
+
+/*
+ * The portlet's own pointers are relative to its config; the client sent
+ * the config inside a body, so each pointer gets the body's prefix.
+ */
+void pt_portlet_check_config(const pt_portlet *p, const json_t *config, const char *prefix,
+                             json_t *errors)
+{
+    const portico_portlet *d = pt_portlet_desc(p);
+    if (!DESC_HAS(d, check_config))
+        return;
+    json_t *mine = NULL;
+    int rc = d->check_config(config, &mine);
+    size_t i;
+    json_t *e;
+    json_array_foreach(mine, i, e)
+    {
+        const char *ptr = json_string_value(json_object_get(e, "pointer"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        char *full = NULL;
+        if (asprintf(&full, "%s%s", prefix, ptr ? ptr : "") < 0)
+            full = NULL;
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", full ? full : prefix,
+                                                "message", msg ? msg : "is not valid"));
+        free(full);
+    }
+    if (rc < 0 && json_array_size(mine) == 0)
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", prefix, "message",
+                                                "is not a valid configuration"));
+    json_decref(mine);
 }
 
 int pt_portlet_demo(json_t **config, pt_app *app, const pt_portlet *p, const char *org)

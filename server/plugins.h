@@ -94,6 +94,9 @@ int pt_portlet_conf_key(pt_key *k, const char *org, const char *portlet_id);
 int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const char *org,
                          const char *actor, const pt_portlet *p, const json_t *body);
 
+/* Whether org has any setting (enabled or not) for the portlet. */
+int pt_portlet_conf_exists(bool *out, pt_app *app, const char *org, const char *portlet_id);
+
 /* ---- demo data (portlet_demo.c) ------------------------------------------- */
 
 /*
@@ -103,6 +106,10 @@ int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const ch
  * Idempotent.  Returns the number of portlets set up, or a negative error.
  */
 int pt_plugins_demo_load(pt_app *app, const char *org);
+/* Runs p's check_config (ABI 1.1) on a schema-valid config and appends its
+ * errors to errors with prefix before each pointer ("/config"). */
+void pt_portlet_check_config(const pt_portlet *p, const json_t *config, const char *prefix,
+                             json_t *errors);
 /* Runs p's demo callback (0 and *config NULL if it has none). */
 int pt_portlet_demo(json_t **config, pt_app *app, const pt_portlet *p, const char *org);
 

@@ -9,25 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct conf_probe {
-    const char *org;
-    const char *id;
-    bool exists;
-} conf_probe;
-
-static int conf_probe_txn(pt_txn *txn, void *arg)
-{
-    conf_probe *c = arg;
-    pt_key k;
-    pt_val v;
-    int err = pt_portlet_conf_key(&k, c->org, c->id);
-    if (err < 0)
-        return err;
-    err = pt_txn_get(txn, PT_T_PORTLET_CONF, k.buf, k.len, &v);
-    c->exists = err == 0;
-    return err == PT_ENOTFOUND ? 0 : err;
-}
-
 /* {enabled: true, placements: [{dashboard, position}...], config}: placed
  * on every dashboard it declares, after the portlets already set up. */
 static json_t *demo_setting(const portico_portlet *d, json_t *config, int position)
@@ -36,8 +17,7 @@ static json_t *demo_setting(const portico_portlet *d, json_t *config, int positi
     for (const char *const *dash = d->dashboards; dash && *dash; dash++)
         json_array_append_new(placements,
                               json_pack("{s:s, s:i}", "dashboard", *dash, "position", position));
-    return json_pack("{s:b, s:o, s:o}", "enabled", 1, "placements", placements, "config",
-                     config);
+    return json_pack("{s:b, s:o, s:o}", "enabled", 1, "placements", placements, "config", config);
 }
 
 /*
@@ -53,11 +33,11 @@ int pt_plugins_demo_load(pt_app *app, const char *org)
     for (size_t i = 0; i < n; i++) {
         const pt_portlet *p = pt_plugins_at(app->plugins, i);
         const portico_portlet *d = pt_portlet_desc(p);
-        conf_probe probe = {org, d->id, false};
-        int err = pt_store_read(app->store, conf_probe_txn, &probe);
+        bool exists = false;
+        int err = pt_portlet_conf_exists(&exists, app, org, d->id);
         if (err < 0)
             return err;
-        if (probe.exists)
+        if (exists)
             continue;
         json_t *config = NULL;
         if (pt_portlet_demo(&config, app, p, org) < 0) {
@@ -68,8 +48,8 @@ int pt_plugins_demo_load(pt_app *app, const char *org)
             continue;
         json_t *body = demo_setting(d, config, (int)i + 1);
         json_t *stored = NULL, *errors = NULL;
-        err = body ? pt_portlet_configure(&stored, &errors, app, org, "system", p, body)
-                   : PT_ENOMEM;
+        err =
+            body ? pt_portlet_configure(&stored, &errors, app, org, "system", p, body) : PT_ENOMEM;
         if (err == PT_EINVAL) {
             char *text = errors ? json_dumps(errors, JSON_COMPACT) : NULL;
             pt_log_warn("demo", "%s: demo config refused: %s", d->id, text ? text : "?");

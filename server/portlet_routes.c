@@ -216,7 +216,10 @@ static json_t *put_validate(const pt_portlet *p, const json_t *body, bool *enabl
             errors, json_pack("{s:s, s:s}", "pointer", "/config", "message", "must be an object"));
         *config = NULL;
     } else if (*config) {
-        pt_schema_validate(pt_portlet_schema(p), *config, "/config", errors);
+        size_t before = json_array_size(errors);
+        if (pt_schema_validate(pt_portlet_schema(p), *config, "/config", errors) &&
+            json_array_size(errors) == before)
+            pt_portlet_check_config(p, *config, "/config", errors);
     }
     return errors;
 }
@@ -270,6 +273,33 @@ static int put_txn(pt_txn *txn, void *arg)
     return err;
 }
 
+typedef struct conf_read {
+    const char *org;
+    const char *id;
+    bool exists;
+} conf_read;
+
+static int conf_read_txn(pt_txn *txn, void *arg)
+{
+    conf_read *c = arg;
+    pt_key k;
+    pt_val v;
+    int err = pt_portlet_conf_key(&k, c->org, c->id);
+    if (err < 0)
+        return err;
+    err = pt_txn_get(txn, PT_T_PORTLET_CONF, k.buf, k.len, &v);
+    c->exists = err == 0;
+    return err == PT_ENOTFOUND ? 0 : err;
+}
+
+int pt_portlet_conf_exists(bool *out, pt_app *app, const char *org, const char *portlet_id)
+{
+    conf_read cr = {org, portlet_id, false};
+    int err = pt_store_read(app->store, conf_read_txn, &cr);
+    *out = cr.exists;
+    return err;
+}
+
 /*
  * One path for every change of an org's portlet setting, so the HTTP PUT
  * and the demo loader validate, store and audit the same way.
@@ -288,6 +318,26 @@ int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const ch
         return PT_EINVAL;
     }
     json_decref(errs);
+    /* Switching on a portlet that was never configured stores {} as its
+     * config, so {} must satisfy the schema (flu-countdown needs dates). */
+    if (pc.enabled && !pc.config) {
+        bool exists = false;
+        int err = pt_portlet_conf_exists(&exists, app, org, pt_portlet_desc(p)->id);
+        if (err < 0)
+            return err;
+        if (!exists) {
+            json_t *empty = json_object();
+            errs = json_array();
+            if (pt_schema_validate(pt_portlet_schema(p), empty, "/config", errs))
+                pt_portlet_check_config(p, empty, "/config", errs);
+            json_decref(empty);
+            if (json_array_size(errs) > 0) {
+                *errors = errs;
+                return PT_EINVAL;
+            }
+            json_decref(errs);
+        }
+    }
     int err = pt_store_write(app->store, put_txn, &pc);
     if (err < 0) {
         json_decref(pc.after);

@@ -95,46 +95,6 @@ void pt_router_free(pt_router *r)
     free(r);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/*
- * Decodes src[0..len) into dst (which has room for len+1 bytes, as decoding
- * never grows).  Refuses invalid escapes and NUL bytes so that no handler
- * sees a truncated or ambiguous identifier.
- */
-static int decode_segment(char *dst, const char *src, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        if (c == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int hi = hexval(src[i + 1]), lo = hexval(src[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            if (c == '\0')
-                return -1;
-            i += 2;
-        } else if (c == '\0') {
-            return -1;
-        }
-        dst[o++] = c;
-    }
-    dst[o] = '\0';
-    return 0;
-}
-
 static bool is_param_segment(const char *s, size_t len)
 {
     return len >= 3 && s[0] == '{' && s[len - 1] == '}';
@@ -366,7 +326,7 @@ int pt_router_find(const pt_router *r, const char *method, const char *path, pt_
             size_t len = end ? (size_t)(end - p) : strlen(p);
             if (fc.nsegs == MAX_SEGMENTS)
                 return PT_ENOTFOUND;
-            if (decode_segment(w, p, len) < 0)
+            if (pt_url_decode(w, p, len, false) < 0)
                 return PT_ENOTFOUND;
             fc.segs[fc.nsegs++] = w;
             w += strlen(w) + 1;

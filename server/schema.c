@@ -345,13 +345,21 @@ const json_t *pt_schema_json(const pt_schema *s)
 typedef struct vstate {
     const pt_schema *s;
     json_t *errors;
+    size_t found; /* every violation, also those past the reporting cap */
 } vstate;
 
 static void add_error(vstate *st, const char *ptr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Enough to show a client its mistakes; a huge bad body must not build a
+ * huge answer. */
+#define PT_SCHEMA_ERRORS_MAX 100
+
 static void add_error(vstate *st, const char *ptr, const char *fmt, ...)
 {
+    st->found++;
+    if (json_array_size(st->errors) >= PT_SCHEMA_ERRORS_MAX)
+        return;
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
@@ -470,11 +478,11 @@ static void validate_node(vstate *st, const json_t *node, const json_t *v, const
 /* Runs a sub-schema into a scratch error list; true if it matched. */
 static bool matches(vstate *st, const json_t *node, const json_t *v, const char *ptr)
 {
-    vstate tmp = {st->s, json_array()};
+    vstate tmp = {st->s, json_array(), 0};
     if (!tmp.errors)
         return false;
     validate_node(&tmp, node, v, ptr);
-    bool ok = json_array_size(tmp.errors) == 0;
+    bool ok = tmp.found == 0;
     json_decref(tmp.errors);
     return ok;
 }
@@ -580,15 +588,27 @@ static void validate_object(vstate *st, const json_t *node, const json_t *v, con
     }
 }
 
+#define PT_SCHEMA_UNIQUE_MAX 1000
+
 static void validate_array(vstate *st, const json_t *node, const json_t *v, const char *ptr)
 {
     const json_t *k;
     size_t n = json_array_size(v);
     if ((k = json_object_get(node, "minItems")) && n < (size_t)json_integer_value(k))
         add_error(st, ptr, "must have at least %lld items", (long long)json_integer_value(k));
-    if ((k = json_object_get(node, "maxItems")) && n > (size_t)json_integer_value(k))
+    /* An over-long array is one mistake: checking its items (uniqueness is
+     * quadratic) would let a 1 MiB body hold a worker for seconds. */
+    if ((k = json_object_get(node, "maxItems")) && n > (size_t)json_integer_value(k)) {
         add_error(st, ptr, "must have at most %lld items", (long long)json_integer_value(k));
-    if (json_is_true(json_object_get(node, "uniqueItems"))) {
+        return;
+    }
+    bool unique = json_is_true(json_object_get(node, "uniqueItems"));
+    if (unique && n > PT_SCHEMA_UNIQUE_MAX) {
+        add_error(st, ptr, "must have at most %d items to be checked for duplicates",
+                  PT_SCHEMA_UNIQUE_MAX);
+        return;
+    }
+    if (unique) {
         for (size_t i = 1; i < n; i++) {
             for (size_t j = 0; j < i; j++) {
                 if (value_equal(json_array_get(v, i), json_array_get(v, j))) {
@@ -688,14 +708,13 @@ static void validate_node(vstate *st, const json_t *node, const json_t *v, const
 
 bool pt_schema_validate(const pt_schema *s, const json_t *value, const char *base, json_t *errors)
 {
-    vstate st = {s, errors};
-    size_t before = json_array_size(errors);
+    vstate st = {s, errors, 0};
     if (!value) {
         add_error(&st, base ? base : "", "is required");
         return false;
     }
     validate_node(&st, s->json, value, base ? base : "");
-    return json_array_size(errors) == before;
+    return st.found == 0;
 }
 
 /* ---- one-shot with a cache ------------------------------------------------ */

@@ -44,6 +44,14 @@ static const char *const table_names[PT_T__COUNT] = {
     [PT_T_PORTLET_DATA] = "portlet_data",
 };
 
+/* One list of names, so the store and the admin tool's check agree. */
+const char *pt_table_name(pt_table t)
+{
+    if ((unsigned)t >= PT_T__COUNT)
+        return NULL;
+    return table_names[t];
+}
+
 struct pt_store {
     MDB_env *env;
     MDB_dbi dbi[PT_T__COUNT];

@@ -31,25 +31,28 @@ typedef struct pt_store pt_store;
 typedef struct pt_txn pt_txn;
 
 typedef enum pt_table {
-    PT_T_META = 0,      /* installation: schema version, sequence counters */
-    PT_T_ACCOUNTS,      /* username -> account JSON */
-    PT_T_ORGS,          /* org -> org JSON */
-    PT_T_PEOPLE,        /* org \0 username -> person JSON */
-    PT_T_SESSIONS,      /* sid -> session JSON */
-    PT_T_AUDIT,         /* org \0 be64(seq) -> audit entry JSON */
-    PT_T_PORTLET_CONF,  /* org \0 portlet -> {enabled, placements, config} */
-    PT_T_PORTLET_DATA,  /* org \0 portlet \0 key -> portlet value */
+    PT_T_META = 0,     /* installation: schema version, sequence counters */
+    PT_T_ACCOUNTS,     /* username -> account JSON */
+    PT_T_ORGS,         /* org -> org JSON */
+    PT_T_PEOPLE,       /* org \0 username -> person JSON */
+    PT_T_SESSIONS,     /* sid -> session JSON */
+    PT_T_AUDIT,        /* org \0 be64(seq) -> audit entry JSON */
+    PT_T_PORTLET_CONF, /* org \0 portlet -> {enabled, placements, config} */
+    PT_T_PORTLET_DATA, /* org \0 portlet \0 key -> portlet value */
     PT_T__COUNT
 } pt_table;
 
 typedef struct pt_store_options {
-    unsigned version;         /* PT_STORE_OPTIONS_VERSION */
-    size_t map_size;          /* initial map size in bytes (0: 64 MiB) */
-    size_t map_size_max;      /* growth ceiling (0: 64 GiB) */
-    unsigned max_readers;     /* LMDB reader slots (0: 126) */
+    unsigned version;     /* PT_STORE_OPTIONS_VERSION */
+    size_t map_size;      /* initial map size in bytes (0: 64 MiB) */
+    size_t map_size_max;  /* growth ceiling (0: 64 GiB) */
+    unsigned max_readers; /* LMDB reader slots (0: 126) */
 } pt_store_options;
 #define PT_STORE_OPTIONS_VERSION 1
-#define PT_STORE_OPTIONS_INIT {PT_STORE_OPTIONS_VERSION, 0, 0, 0}
+#define PT_STORE_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        PT_STORE_OPTIONS_VERSION, 0, 0, 0                                                          \
+    }
 
 typedef struct pt_val {
     const void *data;
@@ -57,8 +60,8 @@ typedef struct pt_val {
 } pt_val;
 
 typedef struct pt_store_stats {
-    size_t map_size;    /* bytes mapped */
-    size_t used_bytes;  /* pages in use * page size */
+    size_t map_size;   /* bytes mapped */
+    size_t used_bytes; /* pages in use * page size */
     unsigned readers_max;
     unsigned readers_used;
 } pt_store_stats;
@@ -81,8 +84,7 @@ int pt_store_backup(pt_store *store, const char *dir);
 
 /* 0, or PT_ENOTFOUND. */
 int pt_txn_get(pt_txn *txn, pt_table t, const void *key, size_t klen, pt_val *out);
-int pt_txn_put(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val,
-               size_t vlen);
+int pt_txn_put(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val, size_t vlen);
 /* Like put, but PT_EEXISTS if the key is present. */
 int pt_txn_insert(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val,
                   size_t vlen);
@@ -122,5 +124,8 @@ int pt_key_append(pt_key *k, const void *data, size_t len);
 int pt_key_as_prefix(pt_key *k);
 /* Appends a big-endian u64 (sorts numerically), with separator. */
 int pt_key_append_u64(pt_key *k, uint64_t v);
+
+/* The LMDB name of table t ("people", ...), or NULL if t is out of range. */
+const char *pt_table_name(pt_table t);
 
 #endif

@@ -60,9 +60,9 @@ enum portico_result {
     PORTICO_EEXISTS = -3,   /* insert of an existing key */
     PORTICO_EINVAL = -4,    /* bad argument (key too long, bad JSON ...) */
     PORTICO_ENOMEM = -5,
-    PORTICO_EIO = -6,       /* storage failure */
-    PORTICO_ESTOP = -10,    /* a scan callback stops the scan (not an error) */
-    PORTICO_HIDDEN = 1,     /* summary(): leave me off this dashboard */
+    PORTICO_EIO = -6,    /* storage failure */
+    PORTICO_ESTOP = -10, /* a scan callback stops the scan (not an error) */
+    PORTICO_HIDDEN = 1,  /* summary(): leave me off this dashboard */
 };
 
 /* ---- who is calling ----------------------------------------------------- */
@@ -87,12 +87,12 @@ enum portico_status {
 
 typedef struct portico_caller {
     const char *username;
-    const char *org;          /* active organisation id (display only) */
-    unsigned roles;           /* PORTICO_ROLE_* */
+    const char *org; /* active organisation id (display only) */
+    unsigned roles;  /* PORTICO_ROLE_* */
     enum portico_status status;
-    bool mfa;                 /* signed in with a second factor (amr has "otp") */
-    int32_t access_ends;      /* leaver: last day of access (days since epoch); -1 */
-    const json_t *person;     /* the caller's person record in the org, or NULL */
+    bool mfa;             /* signed in with a second factor (amr has "otp") */
+    int32_t access_ends;  /* leaver: last day of access (days since epoch); -1 */
+    const json_t *person; /* the caller's person record in the org, or NULL */
 } portico_caller;
 
 /* ---- the portlet descriptor --------------------------------------------- */
@@ -106,7 +106,7 @@ typedef struct portico_host portico_host;
 typedef int (*portico_handler_fn)(portico_ctx *ctx);
 
 typedef struct portico_route {
-    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     /* Absolute path, which must lie under /api/v1/portlets/{id} (the
      * portlet's own id).  Segments "{name}" are parameters, read with
      * host->param(ctx, "name"). */
@@ -123,9 +123,9 @@ typedef struct portico_portlet {
     uint16_t abi_minor;   /* PORTICO_ABI_MINOR */
     uint32_t struct_size; /* sizeof(portico_portlet) */
 
-    const char *id;          /* "flu-countdown": [a-z0-9-], 1..64 */
-    const char *name;        /* "Flu campaign countdown" */
-    const char *version;     /* "1.0.0" */
+    const char *id;      /* "flu-countdown": [a-z0-9-], 1..64 */
+    const char *name;    /* "Flu campaign countdown" */
+    const char *version; /* "1.0.0" */
     const char *description;
     /* NULL-terminated list of dashboards it may appear on:
      * "employee", "leaver", "applicant". */
@@ -158,6 +158,14 @@ typedef struct portico_portlet {
      * stores and enables the portlet with, placed on each of its
      * dashboards.  NULL: the portlet has no demo data. */
     int (*demo)(portico_ctx *ctx, json_t **config);
+
+    /* Rules of the config that its schema cannot say (an end after a
+     * start).  Called after the schema check passed, for every config the
+     * host is about to store; adds {pointer, message} entries with pointers
+     * relative to the config ("/ends_at") through host->invalid_add and
+     * returns PORTICO_EINVAL, or returns PORTICO_OK.  The host answers 422
+     * validation_failed and stores nothing.  NULL: the schema says it all. */
+    int (*check_config)(const json_t *config, json_t **errors);
 } portico_portlet;
 
 /* ---- what the host offers ------------------------------------------------ */
@@ -169,12 +177,7 @@ typedef int (*portico_scan_fn)(const char *key, const json_t *value, void *arg);
  * them (effective status, no secrets); borrowed for the callback only. */
 typedef int (*portico_person_fn)(const json_t *person, void *arg);
 
-enum portico_log_level {
-    PORTICO_LOG_DEBUG,
-    PORTICO_LOG_INFO,
-    PORTICO_LOG_WARN,
-    PORTICO_LOG_ERROR
-};
+enum portico_log_level { PORTICO_LOG_DEBUG, PORTICO_LOG_INFO, PORTICO_LOG_WARN, PORTICO_LOG_ERROR };
 
 struct portico_host {
     uint32_t size; /* sizeof(portico_host) in the host */
@@ -200,8 +203,8 @@ struct portico_host {
 
     /* -- answering (exactly one per request) -- */
     void (*respond_json)(portico_ctx *ctx, int status, json_t *body); /* steals */
-    void (*respond_bytes)(portico_ctx *ctx, int status, const char *content_type,
-                          const void *data, size_t len);
+    void (*respond_bytes)(portico_ctx *ctx, int status, const char *content_type, const void *data,
+                          size_t len);
     /* RFC 9457 problem with one of the brief's stable codes. */
     void (*respond_problem)(portico_ctx *ctx, int status, const char *code, const char *detail);
     /* 422 validation_failed; errors is [{pointer, message}] (steals). */
@@ -227,8 +230,8 @@ struct portico_host {
     int (*person_get)(portico_txn *txn, const char *username, json_t **out);
     /* Appends to the organisation's audit log, actor = caller, action is
      * prefixed with the portlet id ("flu-countdown.vaccination.record"). */
-    int (*audit)(portico_txn *txn, const char *action, const char *target,
-                 const json_t *before, const json_t *after);
+    int (*audit)(portico_txn *txn, const char *action, const char *target, const json_t *before,
+                 const json_t *after);
 
     /* -- time (the host clock: tests can fix it) -- */
     int64_t (*now_ms)(void);
@@ -246,20 +249,19 @@ struct portico_host {
 };
 
 /* True if the host's table has `field` (it may be older than the portlet). */
-#define PORTICO_HOST_HAS(host, field)                                                         \
-    ((host)->size >= offsetof(portico_host, field) + sizeof((host)->field) &&                \
-     (host)->field != NULL)
+#define PORTICO_HOST_HAS(host, field)                                                              \
+    ((host)->size >= offsetof(portico_host, field) + sizeof((host)->field) && (host)->field != NULL)
 
 /* Defines the exported descriptor under the well-known symbol name (the
  * C object gets a name of the portlet's choosing, since the type already
  * owns the name portico_portlet), and fills its fixed head:
  *   PORTICO_DEFINE_PORTLET(my_portlet) = {
  *       PORTICO_PORTLET_HEAD, .id = "my-portlet", ... };           */
-#define PORTICO_DEFINE_PORTLET(var)                                                           \
-    PORTICO_EXPORT extern const portico_portlet var __asm__(PORTICO_PORTLET_SYMBOL);          \
+#define PORTICO_DEFINE_PORTLET(var)                                                                \
+    PORTICO_EXPORT extern const portico_portlet var __asm__(PORTICO_PORTLET_SYMBOL);               \
     PORTICO_EXPORT const portico_portlet var
-#define PORTICO_PORTLET_HEAD                                                                  \
-    .magic = PORTICO_PORTLET_MAGIC, .abi_major = PORTICO_ABI_MAJOR,                           \
+#define PORTICO_PORTLET_HEAD                                                                       \
+    .magic = PORTICO_PORTLET_MAGIC, .abi_major = PORTICO_ABI_MAJOR,                                \
     .abi_minor = PORTICO_ABI_MINOR, .struct_size = sizeof(portico_portlet)
 
 #define PORTICO_EXPORT __attribute__((visibility("default")))

@@ -1,6 +1,7 @@
 /*
  * flu_host.c - small helpers over the host table shared by the handlers:
- * the campaign config, counters, group tallies and storage errors.
+ * the campaign config, site records, counters, group tallies and storage
+ * errors.
  */
 #include "flu_host.h"
 
@@ -29,6 +30,14 @@ void flu_host_store_error(portico_ctx *ctx, int rc)
     flu_host->respond_problem(ctx, rc == PORTICO_ENOMEM ? 503 : 500,
                               rc == PORTICO_ENOMEM ? "unavailable" : "internal_error",
                               "the store could not complete the request");
+}
+
+/* One place that knows a site's key, for the three routes that read one. */
+int flu_host_site_get(portico_txn *txn, const char *id, json_t **out)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "site/%s", id);
+    return flu_host->get(txn, key, out);
 }
 
 int flu_host_counter_get(portico_txn *txn, const char *key, int64_t *out)

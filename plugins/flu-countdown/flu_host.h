@@ -26,6 +26,9 @@ enum flu_config_result flu_host_campaign(flu_config *out, portico_ctx *ctx, bool
 /* Answers a storage failure that is not the caller's fault. */
 void flu_host_store_error(portico_ctx *ctx, int rc);
 
+/* Reads the site record "site/<id>"; PORTICO_ENOTFOUND if there is none. */
+int flu_host_site_get(portico_txn *txn, const char *id, json_t **out);
+
 /* Reads a counter ("count/group/<g>", "count/site/<s>"); 0 if absent. */
 int flu_host_counter_get(portico_txn *txn, const char *key, int64_t *out);
 /* Adds delta to a counter in the write transaction. */

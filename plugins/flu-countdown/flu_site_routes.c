@@ -31,10 +31,8 @@ static int site_put_txn(portico_txn *txn, void *arg)
     w->stored = json_deep_copy(w->site);
     if (w->stored == NULL)
         return PORTICO_ENOMEM;
-    char key[96];
-    snprintf(key, sizeof(key), "site/%s", w->id);
     json_t *before = NULL;
-    int rc = flu_host->get(txn, key, &before);
+    int rc = flu_host_site_get(txn, w->id, &before);
     if (rc != PORTICO_OK && rc != PORTICO_ENOTFOUND)
         return rc;
     w->created = rc == PORTICO_ENOTFOUND;
@@ -43,6 +41,8 @@ static int site_put_txn(portico_txn *txn, void *arg)
                         json_is_string(created_at) ? json_copy((json_t *)created_at)
                                                    : json_string(w->now));
     json_object_set_new(w->stored, "updated_at", json_string(w->now));
+    char key[96];
+    snprintf(key, sizeof(key), "site/%s", w->id);
     rc = flu_host->put(txn, key, w->stored);
     if (rc == PORTICO_OK)
         rc = flu_host->audit(txn, w->created ? "site.create" : "site.replace", w->id, before,
@@ -91,8 +91,7 @@ static int site_delete_txn(portico_txn *txn, void *arg)
     w->in_use = false;
     char key[96];
     json_t *before = NULL;
-    snprintf(key, sizeof(key), "site/%s", w->id);
-    int rc = flu_host->get(txn, key, &before);
+    int rc = flu_host_site_get(txn, w->id, &before);
     if (rc != PORTICO_OK)
         return rc;
     int64_t n = 0;

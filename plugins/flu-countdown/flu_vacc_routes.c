@@ -30,8 +30,7 @@ static int vacc_txn(portico_txn *txn, void *arg)
 
     char key[96];
     json_t *site = NULL;
-    snprintf(key, sizeof(key), "site/%s", w->v->site);
-    int rc = flu_host->get(txn, key, &site);
+    int rc = flu_host_site_get(txn, w->v->site, &site);
     json_decref(site);
     if (rc == PORTICO_ENOTFOUND) {
         w->unknown_site = true;

@@ -2,6 +2,7 @@
  * test_auth_parts.c - passwords, TOTP (RFC 6238 vectors), login throttling
  * and refresh sessions (rotation, reuse detection, revocation, expiry).
  */
+#include "check.h"
 #include "auth.h"
 #include "session.h"
 #include "store.h"
@@ -12,16 +13,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);                     \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 #define OPS crypto_pwhash_OPSLIMIT_MIN
 #define MEM crypto_pwhash_MEMLIMIT_MIN
@@ -291,9 +282,7 @@ static void test_sessions(void)
     free(t2);
     free(t3);
     pt_store_close(st);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    CHECK(check_rm_tree(dir) == 0);
 }
 
 static void test_roles(void)
@@ -320,10 +309,5 @@ int main(void)
     test_throttle();
     test_sessions();
     test_roles();
-    if (failures) {
-        fprintf(stderr, "test_auth_parts: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_auth_parts: ok\n");
-    return 0;
+    return check_finish("test_auth_parts");
 }

@@ -1,20 +1,11 @@
 /*
  * test_clock.c - calendar parsing/formatting and the fixed test clock.
  */
+#include "check.h"
 #include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);                     \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static void check_date_round_trip(const char *s, int32_t expect_days)
 {
@@ -181,10 +172,5 @@ int main(void)
     test_dates();
     test_times();
     test_fixed_clock();
-    if (failures) {
-        fprintf(stderr, "test_clock: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_clock: ok\n");
-    return 0;
+    return check_finish("test_clock");
 }

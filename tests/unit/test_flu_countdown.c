@@ -4,22 +4,13 @@
  * vaccination validation.  Linked with the portlet's pure sources (see
  * plugins/flu-countdown/CMakeLists.txt) and the core clock.
  */
+#include "check.h"
 #include "../../plugins/flu-countdown/flu.h"
 #include "clock.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static const flu_clock clk = {pt_time_parse, pt_time_format};
 
@@ -378,10 +369,5 @@ int main(void)
     test_uptake();
     test_sites();
     test_vaccination();
-    if (failures) {
-        fprintf(stderr, "test_flu_countdown: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_flu_countdown: ok\n");
-    return 0;
+    return check_finish("test_flu_countdown");
 }

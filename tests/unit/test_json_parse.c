@@ -1,19 +1,11 @@
 /* Depth-bounded parsing of untrusted JSON: deep nesting is refused before
  * jansson recurses; strings containing brackets do not count. */
+#include "check.h"
 #include "json_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static char *repeat(const char *unit, size_t n, const char *tail)
 {
@@ -53,7 +45,5 @@ int main(void)
     free(ok);
     free(ok_full);
     free(deep);
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    return check_finish("test_json_parse");
 }

@@ -2,6 +2,7 @@
  * test_model.c - model records against a temporary store: leaver
  * arithmetic, memberships, account rules and the audit log.
  */
+#include "check.h"
 #include "auth.h"
 #include "clock.h"
 #include "model.h"
@@ -11,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static json_t *person(const char *user, const char *status, const char *term, const char *role)
 {
@@ -311,14 +302,7 @@ int main(void)
     test_audit(st);
     pt_store_close(st);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (check_rm_tree(dir) != 0)
         fprintf(stderr, "warning: could not remove %s\n", dir);
-    if (failures) {
-        fprintf(stderr, "test_model: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_model: ok\n");
-    return 0;
+    return check_finish("test_model");
 }

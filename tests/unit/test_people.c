@@ -2,6 +2,7 @@
  * test_people.c - the person validator (POST/PATCH/CSV share it) and the
  * all-or-nothing CSV import against a temporary store.
  */
+#include "check.h"
 #include "config.h"
 #include "people.h"
 
@@ -9,16 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static bool has_pointer(const json_t *errors, const char *pointer)
 {
@@ -276,14 +267,7 @@ int main(void)
     test_import(st, &cfg);
     pt_store_close(st);
 
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (check_rm_tree(dir) != 0)
         fprintf(stderr, "warning: could not remove %s\n", dir);
-    if (failures) {
-        fprintf(stderr, "test_people: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_people: ok\n");
-    return 0;
+    return check_finish("test_people");
 }

@@ -6,20 +6,11 @@
  * Trailing slash rule: "/a/b/" does NOT match "/a/b" (empty segments never
  * match), and neither does "/a//b".
  */
+#include "check.h"
 #include "http.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static int tag_a, tag_b, tag_c, tag_d, tag_e, tag_f;
 
@@ -151,10 +142,5 @@ int main(void)
     CHECK(strcmp(first, "GET /healthz") == 0);
 
     pt_router_free(r);
-    if (failures) {
-        fprintf(stderr, "test_router: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_router: ok\n");
-    return 0;
+    return check_finish("test_router");
 }

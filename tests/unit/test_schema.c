@@ -1,23 +1,12 @@
 /*
  * test_schema.c - the JSON Schema subset validator (server/schema.c).
  */
+#include "check.h"
 #include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
 
 static pt_schema *compile(const char *text)
 {
@@ -60,11 +49,11 @@ static void expect(const pt_schema *s, const char *value, const char *ptr)
     json_t *errs = errors_of(s, value);
     if (ptr) {
         char *t = json_dumps(errs, JSON_COMPACT);
-        CHECK(has_pointer(errs, ptr), "%s: want an error at %s, got %s", value, ptr, t);
+        CHECK_MSG(has_pointer(errs, ptr), "%s: want an error at %s, got %s", value, ptr, t);
         free(t);
     } else {
         char *t = json_dumps(errs, JSON_COMPACT);
-        CHECK(json_array_size(errs) == 0, "%s: want valid, got %s", value, t);
+        CHECK_MSG(json_array_size(errs) == 0, "%s: want valid, got %s", value, t);
         free(t);
     }
     json_decref(errs);
@@ -89,7 +78,7 @@ static void test_keywords(void)
                 "\"not\":{\"not\":{\"type\":\"null\"}},"
                 "\"m\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"boolean\"},"
                 "       \"minProperties\":1}}}");
-    CHECK(s, "compile: %s", pt_error_last());
+    CHECK_MSG(s, "compile: %s", pt_error_last());
     if (!s)
         return;
     expect(s, "{\"name\":\"ab\"}", NULL);
@@ -133,7 +122,7 @@ static void test_keywords(void)
 
     /* all errors at once */
     json_t *errs = errors_of(s, "{\"n\":0,\"e\":5,\"zz\":1}");
-    CHECK(json_array_size(errs) == 4, "want 4 errors, got %zu", json_array_size(errs));
+    CHECK_MSG(json_array_size(errs) == 4, "want 4 errors, got %zu", json_array_size(errs));
     json_decref(errs);
     pt_schema_free(s);
 }
@@ -157,11 +146,11 @@ static void test_bad_schemas(void)
     };
     for (size_t i = 0; bad[i]; i++) {
         pt_schema *s = compile(bad[i]);
-        CHECK(s == NULL, "schema %s should be refused", bad[i]);
+        CHECK_MSG(s == NULL, "schema %s should be refused", bad[i]);
         pt_schema_free(s);
     }
     pt_schema *s = compile("true");
-    CHECK(s != NULL, "true is a schema");
+    CHECK_MSG(s != NULL, "true is a schema");
     pt_schema_free(s);
 }
 
@@ -170,13 +159,13 @@ static void test_check_cache(void)
     json_t *schema = json_loads("{\"type\":\"object\",\"required\":[\"a\"]}", 0, NULL);
     json_t *ok = json_loads("{\"a\":1}", 0, NULL), *bad = json_object(), *errs = NULL;
     for (int i = 0; i < 3; i++) {
-        CHECK(pt_schema_check(schema, ok, &errs) == 0 && errs == NULL, "valid value");
-        CHECK(pt_schema_check(schema, bad, &errs) == PT_EINVAL && errs, "invalid value");
-        CHECK(has_pointer(errs, "/a"), "pointer /a");
+        CHECK_MSG(pt_schema_check(schema, ok, &errs) == 0 && errs == NULL, "valid value");
+        CHECK_MSG(pt_schema_check(schema, bad, &errs) == PT_EINVAL && errs, "invalid value");
+        CHECK_MSG(has_pointer(errs, "/a"), "pointer /a");
         json_decref(errs);
     }
     json_t *broken = json_loads("{\"type\":5}", 0, NULL);
-    CHECK(pt_schema_check(broken, ok, &errs) == PT_ERR && errs == NULL, "bad schema");
+    CHECK_MSG(pt_schema_check(broken, ok, &errs) == PT_ERR && errs == NULL, "bad schema");
     json_decref(broken);
     json_decref(schema);
     json_decref(ok);
@@ -187,7 +176,7 @@ static void test_check_cache(void)
 static void test_pointer_join(void)
 {
     char *p = pt_json_pointer_join("/a", "b/c~d");
-    CHECK(p && strcmp(p, "/a/b~1c~0d") == 0, "pointer join: %s", p ? p : "(null)");
+    CHECK_MSG(p && strcmp(p, "/a/b~1c~0d") == 0, "pointer join: %s", p ? p : "(null)");
     free(p);
 }
 
@@ -197,7 +186,5 @@ int main(void)
     test_bad_schemas();
     test_check_cache();
     test_pointer_join();
-    if (failures)
-        fprintf(stderr, "test_schema: %d failures\n", failures);
-    return failures != 0;
+    return check_finish("test_schema");
 }

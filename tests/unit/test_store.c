@@ -6,6 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "check.h"
 #include "store.h"
 
 #include <ftw.h>
@@ -16,17 +17,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAILED: %s (last error: %s)\n", __FILE__, __LINE__, #cond,     \
-                    pt_error_last());                                                              \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static char g_root[256];
 
@@ -950,10 +940,5 @@ int main(void)
     test_concurrent_growth();
 
     rm_rf(g_root);
-    if (failures) {
-        fprintf(stderr, "test_store: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_store: ok\n");
-    return 0;
+    return check_finish("test_store");
 }

@@ -3,6 +3,7 @@
  * refused (tampering, algorithm confusion, alg none, wrong iss/aud, time
  * claims, size and garbage), plus key persistence and the JWKS.
  */
+#include "check.h"
 #include "auth.h"
 
 #include <stdio.h>
@@ -13,16 +14,6 @@
 
 #include <jwt.h>
 #include <sodium.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);                     \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 #define ISS "portico"
 #define AUD "portico-api"
@@ -414,9 +405,7 @@ static void test_keys(pt_keys *k)
         CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == PT_EINVAL);
         pt_keys_free(k2);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir2);
-    CHECK(system(cmd) == 0);
+    CHECK(check_rm_tree(dir2) == 0);
 
     /* a broken private key is an error, not a crash */
     char dir3[256] = "/tmp/pt-token-test3-XXXXXX";
@@ -427,8 +416,7 @@ static void test_keys(pt_keys *k)
     fclose(f);
     k2 = NULL;
     CHECK(pt_keys_load(&k2, dir3) < 0 && k2 == NULL);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir3);
-    CHECK(system(cmd) == 0);
+    CHECK(check_rm_tree(dir3) == 0);
     free(tok);
 }
 
@@ -452,14 +440,7 @@ int main(void)
     test_keys(k);
     pt_keys_free(k);
 
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (check_rm_tree(dir) != 0)
         failures++;
-    if (failures) {
-        fprintf(stderr, "test_token: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_token: ok\n");
-    return 0;
+    return check_finish("test_token");
 }

@@ -3,20 +3,11 @@
  * cursors round-trip, and bad ?limit / ?cursor give 400 bad_request.
  * Also drives pt_req_json_object through an in-process request.
  */
+#include "check.h"
 #include "http.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 /* True if errors has an entry with this pointer. */
 static bool has_pointer(const json_t *errors, const char *pointer)
@@ -277,10 +268,5 @@ int main(void)
     test_json_body();
     test_etag();
     test_query();
-    if (failures) {
-        fprintf(stderr, "test_validate: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_validate: ok\n");
-    return 0;
+    return check_finish("test_validate");
 }
