@@ -528,10 +528,12 @@ bool pt_res_json_etag(pt_req *req, pt_res *res, json_t *body)
         free(text);
         pt_res_empty(res, 304);
         pt_res_header(res, "ETag", etag);
+        pt_res_header(res, "Cache-Control", "private, no-cache");
         return true;
     }
     res_set_body(res, 200, CT_JSON, text, len);
     pt_res_header(res, "ETag", etag);
+    pt_res_header(res, "Cache-Control", "private, no-cache");
     return false;
 }
 
@@ -777,7 +779,12 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
         ok = ok && buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                               res->ctype ? res->ctype : "text/plain", res->len);
     }
-    if (strncmp(req->path, "/api/", 5) == 0 || status == 401)
+    /* API answers are personal: not stored by default.  A handler that
+     * sets its own Cache-Control (ETag'd dashboards revalidate) wins. */
+    bool own_cc = false;
+    for (size_t i = 0; i < res->nhdrs; i++)
+        own_cc = own_cc || strcasecmp(res->hdrs[i].name, "Cache-Control") == 0;
+    if (!own_cc && (strncmp(req->path, "/api/", 5) == 0 || status == 401))
         ok = ok && buf_printf(&b, "Cache-Control: no-store\r\n");
     for (size_t i = 0; i < res->nhdrs; i++)
         ok = ok && buf_printf(&b, "%s: %s\r\n", res->hdrs[i].name, res->hdrs[i].value);

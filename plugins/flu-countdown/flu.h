@@ -61,6 +61,9 @@ extern const size_t flu_default_group_count;
  * defaults.  *why gets a static reason on FLU_CONFIG_INVALID. */
 enum flu_config_result flu_config_read(flu_config *out, const json_t *config,
                                        const flu_clock *clock, const char **why);
+/* The rules of a config that its JSON Schema cannot say (ends_at after
+ * starts_at): appends {pointer, message} to *errors for each broken one. */
+void flu_config_check(json_t **errors, const json_t *config, const flu_clock *clock);
 /* Index of group in the config, or -1. */
 int flu_config_group_index(const flu_config *cfg, const char *group);
 /* The override for group: true and *out set when present. */

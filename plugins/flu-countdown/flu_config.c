@@ -141,3 +141,11 @@ bool flu_config_override(const flu_config *cfg, const char *group, int64_t *out)
         *out = FLU_HEADCOUNT_MAX;
     return true;
 }
+
+void flu_config_check(json_t **errors, const json_t *config, const flu_clock *clock)
+{
+    int64_t starts, ends;
+    if (read_time(&starts, config, "starts_at", clock) &&
+        read_time(&ends, config, "ends_at", clock) && ends <= starts)
+        flu_errors_add(errors, "/ends_at", "must be after starts_at");
+}

@@ -38,6 +38,18 @@ int flu_host_counter_add(portico_txn *txn, const char *key, int64_t delta);
  * overrides) for the configured groups, in a read transaction. */
 int flu_host_tally_groups(portico_txn *txn, flu_group_tally *tallies, const flu_config *cfg);
 
+/* Stores a validated site (from flu_site_build) under "site/<id>" with its
+ * created_at/updated_at, audited; *created tells which it was. */
+int flu_host_site_put(portico_txn *txn, const char *id, const json_t *site, const char *now,
+                      bool *created, json_t **stored);
+/* Records a validated vaccination: the record, both counters and the audit
+ * entry.  PORTICO_ENOTFOUND when its site does not exist. */
+int flu_host_vaccination_record(portico_txn *txn, const flu_vaccination *v, const char *actor,
+                                int64_t now_ms, json_t **record);
+
+int flu_check_config(const json_t *config, json_t **errors);
+int flu_demo(portico_ctx *ctx, json_t **config);
+
 int flu_route_status(portico_ctx *ctx);      /* GET    /api/v1/portlets/flu-countdown */
 int flu_route_vaccinate(portico_ctx *ctx);   /* POST   .../vaccinations */
 int flu_route_site_put(portico_ctx *ctx);    /* PUT    .../sites/{site} */

@@ -58,6 +58,12 @@ static int flu_init(const portico_host *host, void **state)
     return 0;
 }
 
+int flu_check_config(const json_t *config, json_t **errors)
+{
+    flu_config_check(errors, config, &flu_host_clock);
+    return *errors ? PORTICO_EINVAL : PORTICO_OK;
+}
+
 static void flu_shutdown(void *state)
 {
     (void)state;
@@ -80,4 +86,6 @@ PORTICO_DEFINE_PORTLET(flu_countdown_portlet) = {
     .init = flu_init,
     .shutdown = flu_shutdown,
     .summary = flu_summary,
+    .demo = flu_demo,
+    .check_config = flu_check_config,
 };

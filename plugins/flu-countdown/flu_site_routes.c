@@ -24,31 +24,36 @@ typedef struct site_write {
 
 /* Creates or replaces the site, keeping its created_at, and audits it with
  * the record before and after. */
+int flu_host_site_put(portico_txn *txn, const char *id, const json_t *site, const char *now,
+                      bool *created, json_t **stored)
+{
+    json_decref(*stored);
+    *stored = json_deep_copy(site);
+    if (*stored == NULL)
+        return PORTICO_ENOMEM;
+    json_t *before = NULL;
+    int rc = flu_host_site_get(txn, id, &before);
+    if (rc != PORTICO_OK && rc != PORTICO_ENOTFOUND)
+        return rc;
+    *created = rc == PORTICO_ENOTFOUND;
+    const json_t *created_at = json_object_get(before, "created_at");
+    json_object_set_new(*stored, "created_at",
+                        json_is_string(created_at) ? json_copy((json_t *)created_at)
+                                                   : json_string(now));
+    json_object_set_new(*stored, "updated_at", json_string(now));
+    char key[96];
+    snprintf(key, sizeof(key), "site/%s", id);
+    rc = flu_host->put(txn, key, *stored);
+    if (rc == PORTICO_OK)
+        rc = flu_host->audit(txn, *created ? "site.create" : "site.replace", id, before, *stored);
+    json_decref(before);
+    return rc;
+}
+
 static int site_put_txn(portico_txn *txn, void *arg)
 {
     site_write *w = arg;
-    json_decref(w->stored);
-    w->stored = json_deep_copy(w->site);
-    if (w->stored == NULL)
-        return PORTICO_ENOMEM;
-    json_t *before = NULL;
-    int rc = flu_host_site_get(txn, w->id, &before);
-    if (rc != PORTICO_OK && rc != PORTICO_ENOTFOUND)
-        return rc;
-    w->created = rc == PORTICO_ENOTFOUND;
-    const json_t *created_at = json_object_get(before, "created_at");
-    json_object_set_new(w->stored, "created_at",
-                        json_is_string(created_at) ? json_copy((json_t *)created_at)
-                                                   : json_string(w->now));
-    json_object_set_new(w->stored, "updated_at", json_string(w->now));
-    char key[96];
-    snprintf(key, sizeof(key), "site/%s", w->id);
-    rc = flu_host->put(txn, key, w->stored);
-    if (rc == PORTICO_OK)
-        rc = flu_host->audit(txn, w->created ? "site.create" : "site.replace", w->id, before,
-                             w->stored);
-    json_decref(before);
-    return rc;
+    return flu_host_site_put(txn, w->id, w->site, w->now, &w->created, &w->stored);
 }
 
 int flu_route_site_put(portico_ctx *ctx)

@@ -18,24 +18,17 @@ typedef struct vacc_write {
 /*
  * The record, its audit entry and both counters go in one transaction, so
  * the counters GET reads can never disagree with the recorded
- * vaccinations.  The host may re-run this callback: it starts over each
- * time and keeps nothing but the last record.
+ * vaccinations.  The host may re-run the transaction: this starts over
+ * each time and keeps nothing but the last record.
  */
-static int vacc_txn(portico_txn *txn, void *arg)
+int flu_host_vaccination_record(portico_txn *txn, const flu_vaccination *v, const char *actor,
+                                int64_t now_ms, json_t **record)
 {
-    vacc_write *w = arg;
-    json_decref(w->record);
-    w->record = NULL;
-    w->unknown_site = false;
-
-    char key[96];
+    json_decref(*record);
+    *record = NULL;
     json_t *site = NULL;
-    int rc = flu_host_site_get(txn, w->v->site, &site);
+    int rc = flu_host_site_get(txn, v->site, &site);
     json_decref(site);
-    if (rc == PORTICO_ENOTFOUND) {
-        w->unknown_site = true;
-        return rc;
-    }
     if (rc != PORTICO_OK)
         return rc;
 
@@ -43,27 +36,35 @@ static int vacc_txn(portico_txn *txn, void *arg)
     rc = flu_host->next_seq(txn, "vaccination", &seq);
     if (rc != PORTICO_OK)
         return rc;
-    char id[24], at[21], now[21];
+    char id[24], at[21], now[21], key[96];
     snprintf(id, sizeof(id), "%llu", (unsigned long long)seq);
-    flu_host->time_format(at, w->v->vaccinated_at);
-    flu_host->time_format(now, w->now_ms / 1000);
-    w->record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "staff_group",
-                          w->v->staff_group, "site", w->v->site, "vaccinated_at", at, "recorded_by",
-                          w->actor ? w->actor : "", "recorded_at", now);
-    if (w->record == NULL)
+    flu_host->time_format(at, v->vaccinated_at);
+    flu_host->time_format(now, now_ms / 1000);
+    *record = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "staff_group", v->staff_group,
+                        "site", v->site, "vaccinated_at", at, "recorded_by", actor ? actor : "",
+                        "recorded_at", now);
+    if (*record == NULL)
         return PORTICO_ENOMEM;
     snprintf(key, sizeof(key), "vacc/%020llu", (unsigned long long)seq);
-    rc = flu_host->insert(txn, key, w->record);
+    rc = flu_host->insert(txn, key, *record);
     if (rc == PORTICO_OK) {
-        snprintf(key, sizeof(key), "count/group/%s", w->v->staff_group);
+        snprintf(key, sizeof(key), "count/group/%s", v->staff_group);
         rc = flu_host_counter_add(txn, key, 1);
     }
     if (rc == PORTICO_OK) {
-        snprintf(key, sizeof(key), "count/site/%s", w->v->site);
+        snprintf(key, sizeof(key), "count/site/%s", v->site);
         rc = flu_host_counter_add(txn, key, 1);
     }
     if (rc == PORTICO_OK)
-        rc = flu_host->audit(txn, "vaccination.record", id, NULL, w->record);
+        rc = flu_host->audit(txn, "vaccination.record", id, NULL, *record);
+    return rc;
+}
+
+static int vacc_txn(portico_txn *txn, void *arg)
+{
+    vacc_write *w = arg;
+    int rc = flu_host_vaccination_record(txn, w->v, w->actor, w->now_ms, &w->record);
+    w->unknown_site = rc == PORTICO_ENOTFOUND;
     return rc;
 }
 

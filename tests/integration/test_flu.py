@@ -138,22 +138,39 @@ class FluTest(PorticoTestCase):
         card, _ = self.card(o)
         self.assertIsNone(card)
 
-    def test_enabled_without_campaign(self):
+    def test_enabling_needs_a_campaign(self):
+        # switching the portlet on with no config would store {}: refused
         o = self.new_org(enable=False)
         r = self.enable(o, Ellipsis, expect=None)
-        if r.status not in (200, 201):
-            self.skipTest("server refuses enabling without config: %r" % r)
-        self.assert_problem(self.api.get(PORTLET, token=self.tok(o["emp"])), 404, "not_found")
-        self.put_site(o, "main", expect=201)  # sites can be prepared before the campaign
-        self.assert_problem(self.vaccinate(o, "doctors", expect=None), 409, "conflict")
+        self.assert_problem(r, 422, "validation_failed")
+        for e in r.body["errors"]:
+            self.assertTrue(e["pointer"].startswith("/config"), r.body)
+        text = " ".join(e["pointer"] + " " + e["message"] for e in r.body["errors"])
+        for field in ("campaign", "starts_at", "ends_at"):
+            self.assertIn(field, text, r.body)
+        self.assert_problem(self.api.get(PORTLET, token=self.tok(o["emp"])), 404,
+                            "portlet_not_enabled")
         card, _ = self.card(o)
         self.assertIsNone(card)
 
-    def test_campaign_ending_before_start_is_unusable(self):
-        o = self.new_org(config=campaign(starts_at=ENDS, ends_at=STARTS))
-        self.assert_problem(self.api.get(PORTLET, token=self.tok(o["emp"])), 409, "conflict")
-        card, _ = self.card(o)
-        self.assertIsNone(card)
+    def test_sites_before_campaign_configured(self):
+        # a disabled setting with no campaign: nothing is served yet
+        o = self.new_org(enable=False)
+        r = self.api.put(API + "/orgs/%s/portlets/flu-countdown" % o["id"], {"enabled": False},
+                         token=self.tok(o["pa"]))
+        self.assertEqual(r.status, 200, repr(r))
+        self.assert_problem(self.put_site(o, "main"), 404, "portlet_not_enabled")
+
+    def test_campaign_ending_before_start_is_refused(self):
+        o = self.new_org(enable=False)
+        r = self.enable(o, campaign(starts_at=ENDS, ends_at=STARTS), expect=None)
+        self.assert_problem(r, 422, "validation_failed")
+        self.assertEqual([e["pointer"] for e in r.body["errors"]], ["/config/ends_at"], r.body)
+        r = self.enable(o, campaign(starts_at=ENDS, ends_at=ENDS), expect=None)
+        self.assert_problem(r, 422, "validation_failed")
+        # nothing was stored: the portlet is still off
+        self.assert_problem(self.api.get(PORTLET, token=self.tok(o["emp"])), 404,
+                            "portlet_not_enabled")
 
     def test_countdown_arithmetic(self):
         o = self.new_org()
@@ -516,6 +533,27 @@ class FluTest(PorticoTestCase):
         # at the limits
         self.put_site(o, "z" * 64, name="x" * 120, location="y" * 200,
                       sessions=[dict(good, notes="n" * 500)] * 100, expect=201)
+
+
+class FluDemoTest(PorticoTestCase):
+    """porticod --demo sets the campaign up in demo-trust: config, two
+    sites with sessions, and vaccinations that show in uptake."""
+    plugins = os.environ.get("PORTICO_PLUGINS")
+    server_args = ["--demo"]
+
+    def test_demo_campaign(self):
+        tok = self.token("emp.eddie", "portico-demo")
+        r = self.api.get(PORTLET, token=tok)
+        self.assertEqual(r.status, 200, repr(r))
+        self.assertFalse(r.body["ended"])
+        self.assertGreater(r.body["remaining"]["total_seconds"], 0)
+        self.assertEqual({s["id"] for s in r.body["signposting"]["sites"]},
+                         {"main-atrium", "roving-team"})
+        self.assertEqual(r.body["uptake"]["overall"]["vaccinated"], 4)
+        self.assertGreater(r.body["uptake"]["overall"]["headcount"], 0)
+        d = self.api.get(API + "/dashboards/employee", token=tok)
+        self.assertEqual(d.status, 200, repr(d))
+        self.assertEqual([c["id"] for c in d.body["portlets"]], ["flu-countdown"])
 
 
 if __name__ == "__main__":

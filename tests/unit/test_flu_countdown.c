@@ -361,8 +361,33 @@ static void test_vaccination(void)
     json_decref(cfg);
 }
 
+/* The rule the schema cannot say: ends_at strictly after starts_at. */
+static void test_config_check(void)
+{
+    json_t *errors = NULL;
+    json_t *ok = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                    "\"ends_at\":\"2026-10-01T00:00:01Z\"}");
+    flu_config_check(&errors, ok, &clk);
+    CHECK(errors == NULL);
+    json_t *same = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                      "\"ends_at\":\"2026-10-01T00:00:00Z\"}");
+    flu_config_check(&errors, same, &clk);
+    CHECK(has_pointer(errors, "/ends_at"));
+    CHECK(json_array_size(errors) == 1);
+    json_decref(errors);
+    errors = NULL;
+    json_t *before = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                        "\"ends_at\":\"2026-09-30T23:00:00-02:00\"}");
+    flu_config_check(&errors, before, &clk); /* 2026-10-01T01:00Z: after the start */
+    CHECK(errors == NULL);
+    json_decref(ok);
+    json_decref(same);
+    json_decref(before);
+}
+
 int main(void)
 {
+    test_config_check();
     test_countdown();
     test_percent();
     test_config();
