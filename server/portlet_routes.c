@@ -509,12 +509,15 @@ static json_t *notices_json(const json_t *org_rec, const pt_caller *c)
             json_array_append_new(out, n);
         }
     }
+    /* Access lasts through access_ends inclusive, so the deadline the text
+     * names is the day after: the first day without access. */
     if (c->status == PT_STATUS_LEAVER && c->access_ends >= 0) {
-        char date[16], text[96];
-        pt_date_format(date, c->access_ends);
-        snprintf(text, sizeof(text), "Save your pay documents before %s", date);
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "code", "save_documents", "text",
-                                             text, "date", date));
+        char last[16], before[16], text[96];
+        pt_date_format(last, c->access_ends);
+        pt_date_format(before, c->access_ends + 1);
+        snprintf(text, sizeof(text), "Save your pay documents before %s", before);
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "code", "save_documents",
+                                             "text", text, "date", before, "access_ends", last));
     }
     return out;
 }

@@ -506,7 +506,12 @@ class PortletsTest(h.PorticoTestCase):
         self.assertEqual(r.body["notices"][0], {"text": "Hello"})
         n = [x for x in r.body["notices"] if x.get("code") == "save_documents"]
         self.assertEqual(len(n), 1, r.body["notices"])
-        self.assertEqual(n[0]["text"], "Save your pay documents before " + ends)
+        # access lasts through `ends`: the deadline is the day after
+        first_day_without = (datetime.date.fromisoformat(ends)
+                             + datetime.timedelta(days=1)).isoformat()
+        self.assertEqual(n[0]["text"], "Save your pay documents before " + first_day_without)
+        self.assertEqual(n[0]["date"], first_day_without)
+        self.assertEqual(n[0]["access_ends"], ends)
         # employees get no such notice
         r = self.api.get(API + "/dashboards/employee", token=self.tok("lvn-emp", o))
         self.assertEqual(r.body["notices"], [{"text": "Hello"}])
