@@ -207,6 +207,8 @@ enum outcome {
     OUT_REUSE,
     OUT_CONFLICT,
     OUT_BAD_OTP,
+    OUT_OTP_USED,
+    OUT_NO_ORG,
 };
 
 /* Answers a non-OK outcome; false if there was none. */
@@ -230,6 +232,12 @@ static bool answer_outcome(pt_res *res, enum outcome o)
         break;
     case OUT_CONFLICT:
         pt_res_problem(res, 409, "conflict", "no pending TOTP enrolment");
+        break;
+    case OUT_OTP_USED:
+        pt_res_problem(res, 401, "mfa_required", "the one-time code is not valid");
+        break;
+    case OUT_NO_ORG:
+        pt_res_problem(res, 403, "forbidden", "the account has no organisation membership");
         break;
     case OUT_BAD_OTP: {
         json_t *errs =
@@ -276,21 +284,6 @@ static bool json_array_has(const json_t *arr, const char *s)
     return false;
 }
 
-/* The first membership in id order, or NULL. */
-static const char *first_org(const json_t *orgs)
-{
-    const char *best = NULL;
-    size_t i;
-    json_t *it;
-    json_array_foreach(orgs, i, it)
-    {
-        const char *s = json_string_value(it);
-        if (s && *s && (!best || strcmp(s, best) < 0))
-            best = s;
-    }
-    return best;
-}
-
 /* ---- POST /api/v1/auth/login ------------------------------------------- */
 
 typedef struct account_ctx {
@@ -312,6 +305,8 @@ typedef struct session_ctx {
     int32_t today;
     int64_t ttl;
     const char *refresh_in; /* refresh: the token presented */
+    bool pick_org;          /* login without org: choose one */
+    int64_t otp_step;       /* login with a code: its time step, else 0 */
     char *refresh;          /* the new refresh token */
     char sid[PT_SID_MAX];
     enum outcome outcome;
@@ -345,15 +340,113 @@ static int membership_gate(session_ctx *ctx, pt_txn *txn, enum outcome missing)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Login without an org: the first membership in id order that the person
+ * can use today.  An expired leaver membership is skipped rather than
+ * chosen, because any organisation may add a known username as a
+ * membership (with any termination date), and must not thereby lock the
+ * person out of their other organisations.  A system admin with nothing
+ * usable gets a token with no org, like one with no memberships at all.
+ */
+static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
+{
+    const json_t *orgs = json_object_get(acct, "orgs");
+    size_t n = json_array_size(orgs), k = 0;
+    bool leaver = false;
+    int err = 0;
+
+    const char **ids = n ? calloc(n, sizeof *ids) : NULL;
+    if (n && !ids)
+        return PT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(orgs, i));
+        if (id && *id && strlen(id) <= PT_ID_MAX)
+            ids[k++] = id;
+    }
+    if (k > 1)
+        qsort(ids, k, sizeof *ids, cmp_str);
+    for (size_t i = 0; i < k; i++) {
+        pt_strlcpy(ctx->c.org, ids[i], sizeof ctx->c.org);
+        err = pt_membership_load(&ctx->c, txn, ctx->today);
+        if (err == PT_ENOTFOUND) {
+            err = 0;
+            continue;
+        }
+        if (err < 0)
+            break;
+        if (ctx->c.status == PT_STATUS_LEAVER && ctx->c.access_ends < ctx->today) {
+            leaver = true;
+            continue;
+        }
+        free(ids);
+        return 0;
+    }
+    free(ids);
+    if (err < 0)
+        return err;
+    ctx->c.org[0] = 0;
+    if (json_is_true(json_object_get(acct, "system_admin")))
+        return pt_membership_load(&ctx->c, txn, ctx->today);
+    ctx->outcome = leaver ? OUT_LEAVER : OUT_NO_ORG;
+    return PT_EDENIED;
+}
+
+/*
+ * Spends the one-time code's time step.  The code was checked before the
+ * transaction against the last step then stored; checking again here, in
+ * the write transaction, stops two parallel logins with the same code
+ * from both getting through.
+ */
+static int spend_otp_step(session_ctx *ctx, pt_txn *txn, json_t *acct)
+{
+    json_t *totp = json_object_get(acct, "totp");
+    json_int_t last = json_integer_value(json_object_get(totp, "last_step"));
+    if (!json_is_object(totp) || ctx->otp_step <= last) {
+        ctx->outcome = OUT_OTP_USED;
+        return PT_EDENIED;
+    }
+    if (json_object_set_new(totp, "last_step", json_integer((json_int_t)ctx->otp_step)) < 0)
+        return PT_ENOMEM;
+    return pt_account_put(txn, acct);
+}
+
+/* Sessions deleted per login at most, and records looked at to find them. */
+#define LOGIN_PRUNE_MAX     16
+#define LOGIN_PRUNE_EXAMINE 64
+
 static int login_txn(pt_txn *txn, void *vctx)
 {
     session_ctx *ctx = vctx;
+    json_t *acct = NULL;
+    unsigned pruned = 0;
     session_ctx_reset(ctx);
-    int err = membership_gate(ctx, txn, OUT_FORBIDDEN);
+    int err = pt_account_get(&acct, txn, ctx->c.username);
+    if (err == PT_ENOTFOUND)
+        ctx->outcome = OUT_FORBIDDEN;
     if (err < 0)
         return err;
-    return pt_session_create(&ctx->refresh, ctx->sid, txn, ctx->c.username, ctx->c.org, ctx->c.mfa,
-                             ctx->now, ctx->ttl);
+    if (ctx->otp_step > 0 && (err = spend_otp_step(ctx, txn, acct)) < 0)
+        goto out;
+    if (ctx->pick_org)
+        err = pick_org(ctx, txn, acct);
+    else
+        err = membership_gate(ctx, txn, OUT_FORBIDDEN);
+    if (err < 0)
+        goto out;
+    err = pt_session_create(&ctx->refresh, ctx->sid, txn, ctx->c.username, ctx->c.org, ctx->c.mfa,
+                            ctx->now, ctx->ttl);
+    if (err < 0)
+        goto out;
+    /* Housekeeping: keep the sessions table from growing without bound. */
+    err = pt_session_prune_some(txn, ctx->now, LOGIN_PRUNE_MAX, LOGIN_PRUNE_EXAMINE, &pruned);
+out:
+    json_decref(acct);
+    return err;
 }
 
 static void invalid_credentials(pt_res *res)
@@ -361,11 +454,23 @@ static void invalid_credentials(pt_res *res)
     pt_res_problem(res, 401, "invalid_credentials", "wrong username or password");
 }
 
+static void too_many_attempts(pt_res *res, int64_t retry_after)
+{
+    char ra[32];
+    snprintf(ra, sizeof ra, "%lld", (long long)retry_after);
+    pt_res_header(res, "Retry-After", ra);
+    pt_res_problem(res, 429, "too_many_attempts",
+                   "too many failed sign-ins for this user; try again later");
+}
+
 /*
  * Every way of failing before the password is checked costs one Argon2
  * verify, so response time does not tell whether a username exists.
- * Throttling counts wrong passwords and wrong one-time codes, not the
- * normal "code needed" step of a two-step login.
+ * Throttling counts wrong passwords and wrong (or reused) one-time codes,
+ * not the normal "code needed" step of a two-step login.  The attempt is
+ * reserved (counted) before the password is verified, so parallel
+ * guesses cannot all get past the limit; outcomes that are not failures
+ * give the reservation back.
  */
 static void h_login(pt_req *req, pt_res *res, void *ud)
 {
@@ -374,6 +479,9 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     json_t *body = NULL;
     account_ctx actx = {NULL, NULL};
     session_ctx sctx;
+    bool keep_failure = false; /* the reserved attempt stays counted */
+    bool reserved = false;
+    int64_t now = 0;
     int err;
 
     memset(&sctx, 0, sizeof sctx);
@@ -389,16 +497,13 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         goto done;
     }
 
-    int64_t now = pt_clock_now();
-    if (pt_throttle_blocked(app->throttle, username, now)) {
-        char ra[32];
-        snprintf(ra, sizeof ra, "%lld",
-                 (long long)pt_throttle_retry_after(app->throttle, username, now));
-        pt_res_header(res, "Retry-After", ra);
-        pt_res_problem(res, 429, "too_many_attempts",
-                       "too many failed sign-ins for this user; try again later");
+    now = pt_clock_now();
+    int64_t wait = pt_throttle_reserve(app->throttle, username, now);
+    if (wait > 0) {
+        too_many_attempts(res, wait);
         goto done;
     }
+    reserved = true;
 
     actx.username = username;
     err = pt_store_read(app->store, account_read_txn, &actx);
@@ -409,12 +514,12 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
     if (!hash) {
         pt_password_dummy_verify(password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
-        pt_throttle_fail(app->throttle, username, now);
+        keep_failure = true;
         invalid_credentials(res);
         goto done;
     }
     if (!pt_password_verify(hash, password)) {
-        pt_throttle_fail(app->throttle, username, now);
+        keep_failure = true;
         invalid_credentials(res);
         goto done;
     }
@@ -426,8 +531,10 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
             pt_res_problem(res, 401, "mfa_required", "a one-time code (otp) is required");
             goto done;
         }
-        if (!pt_totp_check(json_string_value(json_object_get(totp, "secret")), otp, now)) {
-            pt_throttle_fail(app->throttle, username, now);
+        int64_t last = (int64_t)json_integer_value(json_object_get(totp, "last_step"));
+        if (!pt_totp_check(&sctx.otp_step, json_string_value(json_object_get(totp, "secret")), otp,
+                           now, last)) {
+            keep_failure = true;
             pt_res_problem(res, 401, "mfa_required", "the one-time code is not valid");
             goto done;
         }
@@ -439,20 +546,17 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         pt_res_problem(res, 403, "forbidden", "no membership in organisation %s", org);
         goto done;
     }
-    if (!org)
-        org = first_org(orgs);
-    if (!org && !json_is_true(json_object_get(actx.account, "system_admin"))) {
-        pt_res_problem(res, 403, "forbidden", "the account has no organisation membership");
-        goto done;
-    }
 
     pt_strlcpy(sctx.c.username, username, sizeof sctx.c.username);
     pt_strlcpy(sctx.c.org, org ? org : "", sizeof sctx.c.org);
+    sctx.pick_org = !org;
     sctx.c.mfa = mfa;
     sctx.now = now;
     sctx.today = pt_clock_today();
     sctx.ttl = app->cfg.refresh_ttl;
     err = pt_store_write(app->store, login_txn, &sctx);
+    if (sctx.outcome == OUT_OTP_USED)
+        keep_failure = true;
     if (answer_outcome(res, sctx.outcome))
         goto done;
     if (err < 0) {
@@ -460,11 +564,14 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         goto done;
     }
     pt_throttle_reset(app->throttle, username);
+    reserved = false;
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
     pt_log_info("auth", "login %s org=%s mfa=%d", username, sctx.c.org[0] ? sctx.c.org : "-",
                 (int)mfa);
 
 done:
+    if (reserved && !keep_failure)
+        pt_throttle_release(app->throttle, username, now);
     session_ctx_reset(&sctx);
     json_decref(actx.account);
     json_decref(body);
@@ -649,13 +756,17 @@ static int mfa_confirm_txn(pt_txn *txn, void *vctx)
         return err;
     json_t *totp = json_object_get(acct, "totp");
     const char *secret = json_string_value(json_object_get(totp, "secret"));
+    int64_t step = 0;
+    /* The confirming code's step is recorded, so that code cannot then be
+     * used again to log in. */
     if (!secret || json_is_true(json_object_get(totp, "confirmed"))) {
         ctx->outcome = OUT_CONFLICT;
         err = PT_ECONFLICT;
-    } else if (!pt_totp_check(secret, ctx->otp, ctx->now)) {
+    } else if (!pt_totp_check(&step, secret, ctx->otp, ctx->now, 0)) {
         ctx->outcome = OUT_BAD_OTP;
         err = PT_EINVAL;
-    } else if (json_object_set_new(totp, "confirmed", json_true()) < 0) {
+    } else if (json_object_set_new(totp, "confirmed", json_true()) < 0 ||
+               json_object_set_new(totp, "last_step", json_integer((json_int_t)step)) < 0) {
         err = PT_ENOMEM;
     } else if ((err = pt_account_put(txn, acct)) == 0 && ctx->c->org[0]) {
         err = pt_audit_append(txn, ctx->c->org, ctx->c->username, "mfa.enable", ctx->c->username,

@@ -43,14 +43,14 @@ const char *pt_status_name(pt_status s);
 
 typedef struct pt_caller {
     char username[PT_ID_MAX + 1];
-    char org[PT_ID_MAX + 1];  /* active organisation; "" for none */
-    char sid[48];             /* session id */
+    char org[PT_ID_MAX + 1]; /* active organisation; "" for none */
+    char sid[48];            /* session id */
     char jti[48];
-    unsigned roles;           /* PT_ROLE_* of the active org, plus SYSTEM_ADMIN */
-    pt_status status;         /* effective status in the active org, today */
-    bool mfa;                 /* amr contains "otp" */
+    unsigned roles;   /* PT_ROLE_* of the active org, plus SYSTEM_ADMIN */
+    pt_status status; /* effective status in the active org, today */
+    bool mfa;         /* amr contains "otp" */
     int64_t exp;
-    int32_t access_ends;      /* leaver: last day of access (days); -1 otherwise */
+    int32_t access_ends; /* leaver: last day of access (days); -1 otherwise */
 } pt_caller;
 
 static inline bool pt_caller_has(const pt_caller *c, unsigned role)
@@ -116,17 +116,32 @@ void pt_password_dummy_verify(const char *password, unsigned long long ops, size
 int pt_totp_new_secret(char out[64]);
 /* otpauth://totp/Portico:user?secret=...&issuer=Portico&period=30&digits=6 */
 char *pt_totp_uri(const char *issuer, const char *username, const char *secret_b32);
-/* Accepts the code for now +-1 step. */
-bool pt_totp_check(const char *secret_b32, const char *otp, int64_t now);
+/*
+ * Accepts the code for now +-1 step, but only for a time step strictly
+ * after last_step (0: none used yet), so a code cannot be used twice
+ * (RFC 6238 section 5.2).  On success *out_step (may be NULL) gets the
+ * matched step, which the caller records as the new last_step.
+ */
+bool pt_totp_check(int64_t *out_step, const char *secret_b32, const char *otp, int64_t now,
+                   int64_t last_step);
 
 /* ---- login throttling (throttle.c) -------------------------------------- */
 
 typedef struct pt_throttle pt_throttle;
 int pt_throttle_new(pt_throttle **out, unsigned max_failures, unsigned window_secs);
 void pt_throttle_free(pt_throttle *t);
-/* True if this username is locked out now. */
-bool pt_throttle_blocked(pt_throttle *t, const char *username, int64_t now);
-void pt_throttle_fail(pt_throttle *t, const char *username, int64_t now);
+/*
+ * Reserves one login attempt for username, atomically: if the name is
+ * locked out now, counts nothing and returns the seconds until it may try
+ * again (>= 1, for Retry-After); otherwise counts this attempt as a
+ * failure and returns 0.  Call it BEFORE verifying the password, so that
+ * parallel guesses cannot all pass the check.  The caller then either
+ * keeps the count (wrong password or code), gives it back with
+ * pt_throttle_release (not a failure: e.g. a code is still needed), or
+ * clears the name with pt_throttle_reset (success).
+ */
+int64_t pt_throttle_reserve(pt_throttle *t, const char *username, int64_t now);
+void pt_throttle_release(pt_throttle *t, const char *username, int64_t now);
 void pt_throttle_reset(pt_throttle *t, const char *username);
 /* Seconds until a blocked username may try again (for Retry-After); 0 if
  * not blocked.  (Added by auth.) */

@@ -4,8 +4,10 @@
  */
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "plugins.h"
+#include "session.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +50,39 @@ static void app_free(pt_app *app)
     pt_throttle_free(app->throttle);
     pt_keys_free(app->keys);
     pt_store_close(app->store);
+}
+
+#define PRUNE_BATCH 1024
+
+typedef struct prune_ctx {
+    int64_t now;
+    unsigned deleted;
+} prune_ctx;
+
+static int prune_txn(pt_txn *txn, void *vctx)
+{
+    prune_ctx *c = vctx;
+    return pt_session_prune(txn, c->now, PRUNE_BATCH, &c->deleted);
+}
+
+/*
+ * Expired sessions are of no use to anyone; logins also prune a few, but
+ * a server that was down for a while (or saw many logins and no later
+ * ones) starts with a backlog.  Batches keep each write transaction small.
+ */
+static int prune_sessions(pt_app *app)
+{
+    unsigned long total = 0;
+    prune_ctx c = {pt_clock_now(), 0};
+    do {
+        c.deleted = 0;
+        int err = pt_store_write(app->store, prune_txn, &c);
+        if (err < 0)
+            return err;
+        total += c.deleted;
+    } while (c.deleted == PRUNE_BATCH);
+    pt_log_info("main", "pruned %lu expired session(s)", total);
+    return 0;
 }
 
 static int fail(pt_app *app, const char *what)
@@ -121,6 +156,8 @@ int main(int argc, char **argv)
         return fail(&app, "cannot create the administrator");
     if (app.cfg.demo && pt_demo_load(&app) < 0)
         return fail(&app, "cannot load the demo data");
+    if (prune_sessions(&app) < 0)
+        return fail(&app, "cannot prune expired sessions");
 
     pt_http *http = NULL;
     if (pt_http_start(&http, &app) < 0)

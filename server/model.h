@@ -6,7 +6,8 @@
  * Records are JSON objects (stored compactly):
  *   account  (PT_T_ACCOUNTS, key username):
  *     {username, password_hash, system_admin, orgs: [org...],
- *      totp: {secret, confirmed}, created_at}
+ *      totp: {secret, confirmed, last_step?}, created_at}
+ *     (last_step: the TOTP time step last accepted; codes are single-use)
  *   org      (PT_T_ORGS, key org):
  *     {id, name, settings: {leaver_access_days, branding: {...}, notices?},
  *      created_at, updated_at}

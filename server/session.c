@@ -285,14 +285,32 @@ int pt_session_live(pt_txn *txn, const char *sid, int64_t now)
 
 typedef struct prune_ctx {
     int64_t now;
-    unsigned max;
+    unsigned max;     /* most sessions to delete */
+    unsigned examine; /* most records to look at; 0 = no limit */
+    unsigned seen;
+    const char *stop; /* stop at the first key >= stop (NULL: none) */
+    size_t stop_len;
     unsigned n;
     char (*keys)[PT_SID_MAX];
 } prune_ctx;
 
+static int key_cmp(const pt_val *key, const char *b, size_t blen)
+{
+    size_t n = key->len < blen ? key->len : blen;
+    int c = memcmp(key->data, b, n);
+    if (c)
+        return c;
+    return key->len < blen ? -1 : key->len > blen;
+}
+
 static int prune_cb(const pt_val *key, const pt_val *val, void *vctx)
 {
     prune_ctx *c = vctx;
+    if (c->stop && key_cmp(key, c->stop, c->stop_len) >= 0)
+        return PT_ESTOP;
+    if (c->examine && c->seen >= c->examine)
+        return PT_ESTOP;
+    c->seen++;
     json_t *rec = json_loadb(val->data, val->len, 0, NULL);
     bool dead = !rec || jint(rec, "expires_at") <= c->now;
     json_decref(rec);
@@ -305,9 +323,21 @@ static int prune_cb(const pt_val *key, const pt_val *val, void *vctx)
     return 0;
 }
 
+/* Deletes the keys a scan collected. */
+static int prune_delete(pt_txn *txn, prune_ctx *c, unsigned *deleted)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        int e = pt_txn_del(txn, PT_T_SESSIONS, c->keys[i], strlen(c->keys[i]));
+        if (e < 0 && e != PT_ENOTFOUND)
+            return e;
+    }
+    *deleted = c->n;
+    return 0;
+}
+
 int pt_session_prune(pt_txn *txn, int64_t now, unsigned max, unsigned *deleted)
 {
-    prune_ctx c = {now, max, 0, NULL};
+    prune_ctx c = {.now = now, .max = max};
     *deleted = 0;
     if (max == 0)
         return 0;
@@ -315,13 +345,44 @@ int pt_session_prune(pt_txn *txn, int64_t now, unsigned max, unsigned *deleted)
     if (!c.keys)
         return PT_ENOMEM;
     int err = pt_txn_scan(txn, PT_T_SESSIONS, "", 0, NULL, 0, false, prune_cb, &c);
-    for (unsigned i = 0; err == 0 && i < c.n; i++) {
-        int e = pt_txn_del(txn, PT_T_SESSIONS, c.keys[i], strlen(c.keys[i]));
-        if (e < 0 && e != PT_ENOTFOUND)
-            err = e;
+    if (err == 0)
+        err = prune_delete(txn, &c, deleted);
+    free(c.keys);
+    return err;
+}
+
+/*
+ * Session ids are random, so a scan that starts at a random key and wraps
+ * round looks at a fair sample of the table.  Bounding the records looked
+ * at (not only those deleted) keeps the cost of each call fixed however
+ * many live sessions there are, which matters inside a login's write
+ * transaction; called on every login it still deletes expired sessions
+ * faster than they build up.
+ */
+int pt_session_prune_some(pt_txn *txn, int64_t now, unsigned max, unsigned examine,
+                          unsigned *deleted)
+{
+    unsigned char raw[SID_BYTES];
+    char start[PT_SID_MAX];
+    prune_ctx c = {.now = now, .max = max, .examine = examine};
+
+    *deleted = 0;
+    if (max == 0 || examine == 0)
+        return 0;
+    c.keys = calloc(max, sizeof *c.keys);
+    if (!c.keys)
+        return PT_ENOMEM;
+    randombytes_buf(raw, sizeof raw);
+    b64url(start, sizeof start, raw, sizeof raw);
+    int err = pt_txn_scan(txn, PT_T_SESSIONS, "", 0, start, strlen(start), false, prune_cb, &c);
+    if (err == 0 && c.n < c.max && c.seen < c.examine) {
+        /* wrap round to the beginning, up to where the first part began */
+        c.stop = start;
+        c.stop_len = strlen(start);
+        err = pt_txn_scan(txn, PT_T_SESSIONS, "", 0, NULL, 0, false, prune_cb, &c);
     }
     if (err == 0)
-        *deleted = c.n;
+        err = prune_delete(txn, &c, deleted);
     free(c.keys);
     return err;
 }

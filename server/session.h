@@ -61,4 +61,11 @@ int pt_session_get(pt_session *out, pt_txn *txn, const char *sid);
  * at start-up); *deleted gets the count. */
 int pt_session_prune(pt_txn *txn, int64_t now, unsigned max, unsigned *deleted);
 
+/* Like pt_session_prune, but looks at no more than `examine` records,
+ * starting from a random place in the table (wrapping round), so its cost
+ * does not grow with the number of live sessions: for use on every login.
+ * (Added by authfix.) */
+int pt_session_prune_some(pt_txn *txn, int64_t now, unsigned max, unsigned examine,
+                          unsigned *deleted);
+
 #endif

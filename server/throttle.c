@@ -7,8 +7,11 @@
  * last failure is oldest.  Memory is bounded whatever an attacker sends,
  * and usernames themselves are never kept.
  *
- * A window opens at the first failure; max failures inside it lock the
- * name out until the window ends.  Counts are lost on restart, which is
+ * A window opens at the first attempt; max failures inside it lock the
+ * name out until the window ends.  An attempt counts as a failure from
+ * the moment it is reserved (before the password is checked) until the
+ * caller releases it (not a failure after all) or resets the name
+ * (a successful login).  Counts are lost on restart, which is
  * acceptable for a brake on online guessing.
  */
 #include "auth.h"
@@ -94,15 +97,11 @@ static bool is_blocked(const pt_throttle *t, const th_entry *e)
     return e && t->max_failures > 0 && e->failures >= t->max_failures;
 }
 
-bool pt_throttle_blocked(pt_throttle *t, const char *username, int64_t now)
+/* Seconds left in a blocked entry's window (at least 1). */
+static int64_t seconds_left(const pt_throttle *t, const th_entry *e, int64_t now)
 {
-    if (!t || !username)
-        return false;
-    uint64_t key = name_key(t, username);
-    pthread_mutex_lock(&t->lock);
-    bool blocked = is_blocked(t, find(t, key, now));
-    pthread_mutex_unlock(&t->lock);
-    return blocked;
+    int64_t left = e->window_start + (int64_t)t->window_secs - now;
+    return left < 1 ? 1 : left;
 }
 
 int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t now)
@@ -113,40 +112,71 @@ int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t no
     int64_t left = 0;
     pthread_mutex_lock(&t->lock);
     th_entry *e = find(t, key, now);
+    if (is_blocked(t, e))
+        left = seconds_left(t, e, now);
+    pthread_mutex_unlock(&t->lock);
+    return left;
+}
+
+/* The entry for key, taking a free slot or evicting the slot whose last
+ * attempt is oldest when the name has none. */
+static th_entry *find_or_add(pt_throttle *t, uint64_t key, int64_t now)
+{
+    th_entry *e = find(t, key, now);
+    if (e)
+        return e;
+    th_entry *b = t->slots[key % TH_BUCKETS];
+    e = &b[0];
+    for (unsigned i = 0; i < TH_WAYS; i++) {
+        if (b[i].key == 0) {
+            e = &b[i];
+            break;
+        }
+        if (b[i].last < e->last)
+            e = &b[i];
+    }
+    e->key = key;
+    e->window_start = now;
+    e->last = now;
+    e->failures = 0;
+    return e;
+}
+
+/*
+ * The check and the count happen under one lock: with a separate "blocked?"
+ * question and a later "failed" report, every request already in flight
+ * passed the check before any of them was counted, so parallel guesses all
+ * reached the password verify.  Counting the attempt up front (as a
+ * failure until the caller releases or resets it) closes that gap.
+ */
+int64_t pt_throttle_reserve(pt_throttle *t, const char *username, int64_t now)
+{
+    if (!t || !username)
+        return 0;
+    uint64_t key = name_key(t, username);
+    int64_t left = 0;
+    pthread_mutex_lock(&t->lock);
+    th_entry *e = find_or_add(t, key, now);
     if (is_blocked(t, e)) {
-        left = e->window_start + (int64_t)t->window_secs - now;
-        if (left < 1)
-            left = 1;
+        left = seconds_left(t, e, now);
+    } else {
+        if (e->failures < UINT32_MAX)
+            e->failures++;
+        e->last = now;
     }
     pthread_mutex_unlock(&t->lock);
     return left;
 }
 
-void pt_throttle_fail(pt_throttle *t, const char *username, int64_t now)
+void pt_throttle_release(pt_throttle *t, const char *username, int64_t now)
 {
     if (!t || !username)
         return;
     uint64_t key = name_key(t, username);
     pthread_mutex_lock(&t->lock);
     th_entry *e = find(t, key, now);
-    if (!e) {
-        th_entry *b = t->slots[key % TH_BUCKETS];
-        e = &b[0];
-        for (unsigned i = 0; i < TH_WAYS; i++) {
-            if (b[i].key == 0) {
-                e = &b[i];
-                break;
-            }
-            if (b[i].last < e->last)
-                e = &b[i];
-        }
-        e->key = key;
-        e->window_start = now;
-        e->failures = 0;
-    }
-    if (e->failures < UINT32_MAX)
-        e->failures++;
-    e->last = now;
+    if (e && e->failures > 0)
+        e->failures--;
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -94,13 +94,18 @@ char *pt_totp_uri(const char *issuer, const char *username, const char *secret_b
 /*
  * Every step in the window is computed and compared in constant time, with
  * no early exit, so timing says nothing about which step (if any) matched.
+ * Steps at or before last_step are refused so a seen code cannot be
+ * replayed; when the code matches more than one step of the window, the
+ * latest is taken, so recording it also rules out the others.
  */
-bool pt_totp_check(const char *secret_b32, const char *otp, int64_t now)
+bool pt_totp_check(int64_t *out_step, const char *secret_b32, const char *otp, int64_t now,
+                   int64_t last_step)
 {
     char *key = NULL;
     size_t keylen = 0;
-    bool ok = false;
 
+    if (out_step)
+        *out_step = 0;
     pthread_once(&oath_once, oath_start);
     if (!oath_ok || !secret_b32 || !*secret_b32 || !otp || now < TOTP_STEP)
         return false;
@@ -117,17 +122,23 @@ bool pt_totp_check(const char *secret_b32, const char *otp, int64_t now)
         return false;
     }
 
-    int match = 0;
+    int64_t matched = 0;
     for (int d = -1; d <= 1; d++) {
         char code[TOTP_DIGITS + 1];
-        if (oath_totp_generate(key, keylen, (time_t)(now + d * TOTP_STEP), TOTP_STEP, 0,
-                               TOTP_DIGITS, code) != OATH_OK)
+        int64_t step = now / TOTP_STEP + d;
+        if (oath_totp_generate(key, keylen, (time_t)(step * TOTP_STEP), TOTP_STEP, 0, TOTP_DIGITS,
+                               code) != OATH_OK)
             continue;
-        match |= sodium_memcmp(code, otp, TOTP_DIGITS) == 0;
+        int hit = (sodium_memcmp(code, otp, TOTP_DIGITS) == 0) & (step > last_step);
+        int64_t mask = -(int64_t)hit;
+        matched = (matched & ~mask) | (step & mask);
         sodium_memzero(code, sizeof code);
     }
-    ok = match != 0;
     sodium_memzero(key, keylen);
     free(key);
-    return ok;
+    if (matched == 0)
+        return false;
+    if (out_step)
+        *out_step = matched;
+    return true;
 }

@@ -2,6 +2,8 @@
 
 import datetime
 import json
+import re
+import threading
 import time
 import unittest
 from urllib.parse import parse_qs, urlparse
@@ -80,6 +82,34 @@ class AuthTest(h.PorticoTestCase):
         _, c, _ = h.jwt_parts(self.token("order-p", PW))
         self.assertEqual(c["org"], "auth-b")
 
+    def test_login_without_org_skips_expired_leaver_membership(self):
+        # An admin of auth-a may add a username known elsewhere as a member
+        # of auth-a, with any termination date.  That must not lock the
+        # person out of a login without org (auth-a sorts first).
+        self.create_person("auth-a", "a-portal-admin", PW, roles=["portal_admin"])
+        a_admin = self.token("a-portal-admin", PW, org="auth-a")
+        self.create_person("auth-b", "lock-victim", PW)
+        self.create_person("auth-a", "lock-victim", token=a_admin, start_date="2000-01-01",
+                           termination_date="2000-01-31")
+        _, c, _ = h.jwt_parts(self.token("lock-victim", PW))
+        self.assertEqual(c["org"], "auth-b")
+        # naming the expired org is still refused
+        r = self.login_raw("lock-victim", PW, org="auth-a")
+        self.assert_problem(r, 403, "leaver_access_expired")
+        # nothing usable at all: leaver_access_expired
+        self.create_person("auth-a", "only-gone", PW, start_date="2000-01-01",
+                           termination_date="2000-01-31")
+        self.create_person("auth-b", "only-gone", start_date="2000-01-01",
+                           termination_date="2000-02-28")
+        self.assert_problem(self.login_raw("only-gone", PW), 403, "leaver_access_expired")
+        # a leaver still within the access period is usable and chosen
+        # (first in id order)
+        recent = (datetime.date.today() - datetime.timedelta(days=3)).isoformat()
+        self.create_person("auth-a", "recent-leaver", PW, termination_date=recent)
+        self.create_person("auth-b", "recent-leaver")
+        _, c, _ = h.jwt_parts(self.token("recent-leaver", PW))
+        self.assertEqual(c["org"], "auth-a")
+
     def test_admin_token_has_system_admin_and_no_org(self):
         _, c, _ = h.jwt_parts(self.as_admin(fresh=True))
         self.assertIn("system_admin", c["roles"])
@@ -145,6 +175,15 @@ class AuthTest(h.PorticoTestCase):
                 self.assert_problem(self.login_raw("resetter", "nope-%d" % i), 401,
                                     "invalid_credentials")
             self.assertEqual(self.login_raw("resetter", PW).status, 200)
+
+    def test_correct_password_needing_code_is_not_a_failure(self):
+        # the "code needed" step and a refused org give the reserved
+        # attempt back: they are not guesses
+        self.create_person("auth-c", "not-failures", PW)
+        for _ in range(8):
+            self.assert_problem(self.login_raw("not-failures", PW, org="auth-a"), 403,
+                                "forbidden")
+        self.assertEqual(self.login_raw("not-failures", PW).status, 200)
 
     # ------------------------------------------------------------- refresh
 
@@ -255,10 +294,11 @@ class AuthTest(h.PorticoTestCase):
         r = self.api.post(API + "/me/mfa/totp", token=tok)
         self.assert_problem(r, 409, "conflict", "enrol again after confirmation")
         self.assertEqual(self.me(tok).body.get("mfa_enabled"), True)
-        # login now needs the otp
+        # login now needs the otp (the confirming code is spent: use the
+        # next step's code, which the +-1 step window accepts)
         self.assert_problem(self.login_raw("mfa-user", PW), 401, "mfa_required")
         self.assert_problem(self.login_raw("mfa-user", PW, otp=wrong), 401, "mfa_required")
-        r = self.login_raw("mfa-user", PW, otp=h.totp(secret))
+        r = self.login_raw("mfa-user", PW, otp=h.totp(secret, time.time() + 30))
         self.assertEqual(r.status, 200, r)
         _, c, _ = h.jwt_parts(r.body["access_token"])
         self.assertIn("otp", c["amr"])
@@ -275,6 +315,26 @@ class AuthTest(h.PorticoTestCase):
         self.assertEqual(len(ev), 1, r.body)
         self.assertEqual(ev[0]["actor"], "mfa-user")
         self.assertNotIn(secret, json.dumps(r.body))
+
+    def test_totp_code_is_single_use(self):
+        self.create_person("auth-b", "replay-user", PW)
+        tok = self.token("replay-user", PW)
+        secret = self.api.post(API + "/me/mfa/totp", token=tok).body["secret"]
+        confirm_code = h.totp(secret)
+        r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": confirm_code}, token=tok)
+        self.assertEqual(r.status, 200, r)
+        # the code used to confirm cannot log in
+        r = self.login_raw("replay-user", PW, otp=confirm_code)
+        self.assert_problem(r, 401, "mfa_required", "confirming code reused")
+        code = h.totp(secret, time.time() + 30)
+        r = self.login_raw("replay-user", PW, otp=code)
+        self.assertEqual(r.status, 200, r)
+        # the same code again: refused (RFC 6238 section 5.2)
+        r = self.login_raw("replay-user", PW, otp=code)
+        self.assert_problem(r, 401, "mfa_required", "code reused")
+        # and an earlier step's code too
+        r = self.login_raw("replay-user", PW, otp=confirm_code)
+        self.assert_problem(r, 401, "mfa_required", "older code")
 
     # ------------------------------------------------------- token attacks
 
@@ -369,6 +429,109 @@ class AuthTest(h.PorticoTestCase):
         self.assert_problem(self.me(b["refresh_token"]), 401, "unauthorized")
         r = self.api.post(API + "/auth/refresh", {"refresh_token": b["access_token"]}, token="")
         self.assert_problem(r, 401, "unauthorized")
+
+
+class ParallelThrottleTest(h.PorticoTestCase):
+    """Guesses sent at once for one username.  A realistic Argon2 cost
+    keeps many requests in flight together, as in an attack."""
+
+    server_config = {"pwhash_ops": 2, "pwhash_mem": 4 * 1024 * 1024}
+
+    def test_throttle_holds_against_parallel_guesses(self):
+        # The attempt is counted before the password is checked, so guesses
+        # already in flight cannot all get past the limit of 5.
+        self.create_org("par-org")
+        self.create_person("par-org", "parallel-t", PW)
+        n = 20
+        go = threading.Barrier(n)
+        answers = [None] * n
+
+        def guess(i):
+            c = self.server.client()
+            try:
+                go.wait(10)
+                answers[i] = self.login_raw("parallel-t", "wrong-guess-%d" % i, client=c)
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        statuses = sorted(r.status for r in answers if r is not None)
+        self.assertEqual(len(statuses), n, statuses)
+        self.assertLessEqual(statuses.count(401), 5, statuses)
+        self.assertEqual(statuses.count(401) + statuses.count(429), n, statuses)
+        for r in answers:
+            if r.status == 401:
+                self.assert_problem(r, 401, "invalid_credentials")
+            else:
+                self.assert_problem(r, 429, "too_many_attempts")
+                self.assertTrue(r.headers.get("Retry-After", "").isdigit(), r)
+        r = self.login_raw("parallel-t", PW)
+        self.assert_problem(r, 429, "too_many_attempts", "right password after the burst")
+
+
+class AdminLeaverMembershipTest(h.PorticoTestCase):
+    """An organisation may add any known username, the system admin's
+    too; an expired leaver membership must not lock the admin out."""
+
+    def test_admin_with_only_expired_membership_logs_in_without_org(self):
+        self.create_org("sa-org")
+        self.create_person("sa-org", "admin", start_date="2000-01-01",
+                           termination_date="2000-01-31")
+        r = self.login_raw("admin", self.server.admin_password)
+        self.assertEqual(r.status, 200, r)
+        _, c, _ = h.jwt_parts(r.body["access_token"])
+        self.assertNotIn("org", c)
+        self.assertIn("system_admin", c["roles"])
+        r = self.login_raw("admin", self.server.admin_password, org="sa-org")
+        self.assert_problem(r, 403, "leaver_access_expired")
+
+
+class SessionPruneTest(h.PorticoTestCase):
+    """Expired sessions are deleted at start-up and, a few at a time, by
+    logins."""
+
+    server_config = {"refresh_ttl": 2}
+
+    def pruned_counts(self):
+        return [int(n) for n in re.findall(r"pruned (\d+) expired session",
+                                             self.server.log_text())]
+
+    def test_expired_sessions_pruned(self):
+        self.create_org("prune-org")
+        self.create_person("prune-org", "pruner", PW)
+        for _ in range(3):
+            self.login("pruner", PW)
+        time.sleep(2.5)
+        self.api.close()
+        self.server.restart()
+        type(self).api = self.server.client()
+        counts = self.pruned_counts()
+        self.assertEqual(len(counts), 2, self.server.log_text()[-3000:])
+        self.assertEqual(counts[0], 0, "nothing expired at the first start")
+        self.assertGreaterEqual(counts[1], 3, "start-up prunes the expired sessions")
+
+        # logins prune too: three sessions, then a login at a clock far
+        # enough ahead to see them expired (its own session outlives the
+        # restart below)
+        for _ in range(3):
+            self.login("pruner", PW)
+        try:
+            self.set_clock(datetime.datetime.now(datetime.timezone.utc) +
+                           datetime.timedelta(seconds=100))
+            self.login("pruner", PW)
+        finally:
+            self.set_clock(None)
+        time.sleep(2.5)
+        self.api.close()
+        self.server.restart()
+        type(self).api = self.server.client()
+        counts = self.pruned_counts()
+        self.assertEqual(len(counts), 3, self.server.log_text()[-3000:])
+        self.assertEqual(counts[2], 0, "the login had already pruned them")
 
 
 if __name__ == "__main__":

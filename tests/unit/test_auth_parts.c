@@ -7,6 +7,7 @@
 #include "session.h"
 #include "store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,25 +54,40 @@ static void test_totp(void)
         {1234567890, "005924"}, {2000000000, "279037"}, {20000000000LL, "353130"},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        if (!pt_totp_check(secret, v[i].otp, v[i].t)) {
+        if (!pt_totp_check(NULL, secret, v[i].otp, v[i].t, 0)) {
             fprintf(stderr, "RFC 6238 vector t=%lld failed\n", (long long)v[i].t);
             failures++;
         }
     }
     /* window: one step either side, not two */
-    CHECK(pt_totp_check(secret, "050471", 1111111111 + 30));
-    CHECK(pt_totp_check(secret, "050471", 1111111111 - 30));
-    CHECK(!pt_totp_check(secret, "050471", 1111111111 + 61));
-    CHECK(!pt_totp_check(secret, "050471", 1111111111 - 70));
+    CHECK(pt_totp_check(NULL, secret, "050471", 1111111111 + 30, 0));
+    CHECK(pt_totp_check(NULL, secret, "050471", 1111111111 - 30, 0));
+    CHECK(!pt_totp_check(NULL, secret, "050471", 1111111111 + 61, 0));
+    CHECK(!pt_totp_check(NULL, secret, "050471", 1111111111 - 70, 0));
     /* shape */
-    CHECK(!pt_totp_check(secret, "50471", 1111111111));
-    CHECK(!pt_totp_check(secret, "0504710", 1111111111));
-    CHECK(!pt_totp_check(secret, "05047a", 1111111111));
-    CHECK(!pt_totp_check(secret, "", 1111111111));
-    CHECK(!pt_totp_check(secret, NULL, 1111111111));
-    CHECK(!pt_totp_check(NULL, "050471", 1111111111));
-    CHECK(!pt_totp_check("!!!!", "050471", 1111111111));
-    CHECK(!pt_totp_check("", "050471", 1111111111));
+    CHECK(!pt_totp_check(NULL, secret, "50471", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, secret, "0504710", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, secret, "05047a", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, secret, "", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, secret, NULL, 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, NULL, "050471", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, "!!!!", "050471", 1111111111, 0));
+    CHECK(!pt_totp_check(NULL, "", "050471", 1111111111, 0));
+
+    /* single use: the matched step is returned, and that step (or any
+     * earlier one) is refused next time */
+    int64_t step = -1;
+    CHECK(pt_totp_check(&step, secret, "050471", 1111111111, 0));
+    CHECK(step == 1111111111 / 30);
+    CHECK(!pt_totp_check(&step, secret, "050471", 1111111111, 1111111111 / 30));
+    CHECK(step == 0);
+    CHECK(!pt_totp_check(NULL, secret, "050471", 1111111111 + 30, 1111111111 / 30));
+    CHECK(!pt_totp_check(NULL, secret, "050471", 1111111111, 1111111111 / 30 + 1));
+    CHECK(pt_totp_check(&step, secret, "050471", 1111111111 + 30, 1111111111 / 30 - 1));
+    CHECK(step == 1111111111 / 30);
+    /* the code of the step before now is still fine if that step is unused */
+    CHECK(pt_totp_check(&step, secret, "081804", 1111111111, 1111111109 / 30 - 1));
+    CHECK(step == 1111111109 / 30);
 
     char s[64];
     CHECK(pt_totp_new_secret(s) == 0);
@@ -86,6 +102,11 @@ static void test_totp(void)
     free(uri);
 }
 
+static bool blocked(pt_throttle *t, const char *name, int64_t now)
+{
+    return pt_throttle_retry_after(t, name, now) > 0;
+}
+
 static void test_throttle(void)
 {
     pt_throttle *t = NULL;
@@ -94,40 +115,100 @@ static void test_throttle(void)
         return;
     int64_t now = 1000000;
     for (int i = 0; i < 4; i++) {
-        pt_throttle_fail(t, "bob", now + i);
-        CHECK(!pt_throttle_blocked(t, "bob", now + i));
+        CHECK(pt_throttle_reserve(t, "bob", now + i) == 0);
+        CHECK(!blocked(t, "bob", now + i));
     }
     CHECK(pt_throttle_retry_after(t, "bob", now) == 0);
-    pt_throttle_fail(t, "bob", now + 5);
-    CHECK(pt_throttle_blocked(t, "bob", now + 5));
+    CHECK(pt_throttle_reserve(t, "bob", now + 5) == 0); /* the fifth attempt goes ahead */
+    CHECK(blocked(t, "bob", now + 5));
     CHECK(pt_throttle_retry_after(t, "bob", now + 5) == 895);
-    CHECK(!pt_throttle_blocked(t, "alice", now + 5));
-    CHECK(!pt_throttle_blocked(t, "bob2", now + 5));
-    CHECK(pt_throttle_blocked(t, "bob", now + 899));
+    CHECK(pt_throttle_reserve(t, "bob", now + 5) == 895); /* the sixth does not */
+    CHECK(pt_throttle_reserve(t, "bob", now + 6) == 894);
+    CHECK(!blocked(t, "alice", now + 5));
+    CHECK(!blocked(t, "bob2", now + 5));
+    CHECK(blocked(t, "bob", now + 899));
     /* the window passes */
-    CHECK(!pt_throttle_blocked(t, "bob", now + 900));
-    CHECK(!pt_throttle_blocked(t, "bob", now + 901));
+    CHECK(!blocked(t, "bob", now + 900));
+    CHECK(!blocked(t, "bob", now + 901));
     /* a fresh window starts from zero */
-    pt_throttle_fail(t, "bob", now + 1000);
-    CHECK(!pt_throttle_blocked(t, "bob", now + 1000));
+    CHECK(pt_throttle_reserve(t, "bob", now + 1000) == 0);
+    CHECK(!blocked(t, "bob", now + 1000));
 
     /* reset on success */
     for (int i = 0; i < 5; i++)
-        pt_throttle_fail(t, "carol", now);
-    CHECK(pt_throttle_blocked(t, "carol", now));
+        CHECK(pt_throttle_reserve(t, "carol", now) == 0);
+    CHECK(blocked(t, "carol", now));
     pt_throttle_reset(t, "carol");
-    CHECK(!pt_throttle_blocked(t, "carol", now));
+    CHECK(!blocked(t, "carol", now));
+
+    /* a released attempt (not a failure after all) does not count */
+    for (int i = 0; i < 20; i++) {
+        CHECK(pt_throttle_reserve(t, "erin", now) == 0);
+        pt_throttle_release(t, "erin", now);
+    }
+    CHECK(!blocked(t, "erin", now));
+    pt_throttle_release(t, "nobody", now); /* nothing to give back: harmless */
+    pt_throttle_release(t, "erin", now);
+    for (int i = 0; i < 5; i++)
+        CHECK(pt_throttle_reserve(t, "erin", now) == 0);
+    CHECK(pt_throttle_reserve(t, "erin", now) > 0);
 
     /* bounded memory: a flood of names never crashes, recent ones survive */
     char name[32];
     for (int i = 0; i < 200000; i++) {
         snprintf(name, sizeof name, "u%d", i);
-        pt_throttle_fail(t, name, now + 2000 + i / 1000);
+        pt_throttle_reserve(t, name, now + 2000 + i / 1000);
     }
     for (int i = 0; i < 5; i++)
-        pt_throttle_fail(t, "dave", now + 2500);
-    CHECK(pt_throttle_blocked(t, "dave", now + 2500));
-    CHECK(!pt_throttle_blocked(NULL, "x", now));
+        pt_throttle_reserve(t, "dave", now + 2500);
+    CHECK(blocked(t, "dave", now + 2500));
+    CHECK(pt_throttle_retry_after(NULL, "x", now) == 0);
+    CHECK(pt_throttle_reserve(NULL, "x", now) == 0);
+    pt_throttle_free(t);
+}
+
+/* Many threads reserving at once for one name: exactly the limit get
+ * through, however the calls interleave. */
+#define RACE_THREADS 8
+#define RACE_TRIES   50
+
+typedef struct race_ctx {
+    pt_throttle *t;
+    pthread_barrier_t *go;
+    int allowed;
+} race_ctx;
+
+static void *race_worker(void *v)
+{
+    race_ctx *c = v;
+    pthread_barrier_wait(c->go);
+    for (int i = 0; i < RACE_TRIES; i++)
+        if (pt_throttle_reserve(c->t, "mallory", 5000) == 0)
+            c->allowed++;
+    return NULL;
+}
+
+static void test_throttle_race(void)
+{
+    pt_throttle *t = NULL;
+    pthread_barrier_t go;
+    pthread_t th[RACE_THREADS];
+    race_ctx c[RACE_THREADS];
+    CHECK(pt_throttle_new(&t, 5, 900) == 0);
+    if (!t)
+        return;
+    pthread_barrier_init(&go, NULL, RACE_THREADS);
+    for (int i = 0; i < RACE_THREADS; i++) {
+        c[i] = (race_ctx){t, &go, 0};
+        pthread_create(&th[i], NULL, race_worker, &c[i]);
+    }
+    int allowed = 0;
+    for (int i = 0; i < RACE_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        allowed += c[i].allowed;
+    }
+    CHECK_MSG(allowed == 5, "%d attempts got through, want 5", allowed);
+    pthread_barrier_destroy(&go);
     pt_throttle_free(t);
 }
 
@@ -285,6 +366,76 @@ static void test_sessions(void)
     CHECK(check_rm_tree(dir) == 0);
 }
 
+typedef struct prune_args {
+    int64_t now;
+    unsigned max, examine; /* examine 0: pt_session_prune */
+    unsigned deleted;
+} prune_args;
+
+static int prune_some_cb(pt_txn *txn, void *v)
+{
+    prune_args *a = v;
+    if (a->examine == 0)
+        return pt_session_prune(txn, a->now, a->max, &a->deleted);
+    return pt_session_prune_some(txn, a->now, a->max, a->examine, &a->deleted);
+}
+
+static unsigned prune_some(pt_store *st, int64_t now, unsigned max, unsigned examine)
+{
+    prune_args a = {now, max, examine, 0};
+    CHECK(pt_store_write(st, prune_some_cb, &a) == 0);
+    return a.deleted;
+}
+
+/* Bounded pruning: never more than max deleted, never more than examine
+ * looked at, live sessions untouched, and repeated calls clear the lot. */
+static void test_prune_bounded(void)
+{
+    char dir[] = "/tmp/pt-auth-prune-XXXXXX";
+    pt_store *st = NULL;
+    pt_store_options opts = PT_STORE_OPTIONS_INIT;
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(pt_store_open(&st, dir, &opts) == 0);
+    if (!st)
+        return;
+    sctx live[3];
+    sctx c;
+    memset(&c, 0, sizeof c);
+    c.now = 5000; /* expires at 8600 */
+    for (int i = 0; i < 40; i++)
+        CHECK(pt_store_write(st, create_cb, &c) == 0);
+    free(c.refresh);
+    for (int i = 0; i < 3; i++) {
+        memset(&live[i], 0, sizeof live[i]);
+        live[i].now = 9000; /* expires at 12600 */
+        CHECK(pt_store_write(st, create_cb, &live[i]) == 0);
+        free(live[i].refresh);
+    }
+
+    /* looking at 5 records deletes at most 5 */
+    unsigned n = prune_some(st, 10000, 16, 5);
+    CHECK_MSG(n <= 5, "examined 5, deleted %u", n);
+    unsigned total = n;
+    /* the login setting: at most 16 per call */
+    for (int i = 0; i < 20 && total < 40; i++) {
+        n = prune_some(st, 10000, 16, 64);
+        CHECK_MSG(n <= 16, "deleted %u > 16", n);
+        total += n;
+    }
+    CHECK_MSG(total == 40, "pruned %u of 40 expired sessions", total);
+    CHECK(prune_some(st, 10000, 16, 64) == 0);
+    for (int i = 0; i < 3; i++) {
+        live[i].now = 10000;
+        CHECK(pt_store_read(st, live_cb, &live[i]) == 0);
+    }
+    /* the unbounded sweep (start-up) also stops at max */
+    CHECK(prune_some(st, 20000, 2, 0) == 2);
+    CHECK(prune_some(st, 20000, 2, 0) == 1);
+    CHECK(prune_some(st, 20000, 2, 0) == 0);
+    pt_store_close(st);
+    CHECK(check_rm_tree(dir) == 0);
+}
+
 static void test_roles(void)
 {
     CHECK(pt_role_from_name("portal_admin") == PT_ROLE_PORTAL_ADMIN);
@@ -307,7 +458,9 @@ int main(void)
     test_password();
     test_totp();
     test_throttle();
+    test_throttle_race();
     test_sessions();
+    test_prune_bounded();
     test_roles();
     return check_finish("test_auth_parts");
 }
