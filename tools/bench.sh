@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks porticod on loopback with wrk (installed here if missing):
-# an authenticated read (GET /api/v1/me: token verify + session + membership
-# lookups in LMDB) and an unauthenticated one (GET /healthz).
+# authenticated reads (GET /api/v1/me: token verify + session + membership
+# lookups in LMDB; the employee dashboard; the flu portlet's status) and an
+# unauthenticated one (GET /healthz), on the demo organisation.
 # Usage: tools/bench.sh [seconds] [connections]   (build first: tools/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,5 +25,11 @@ token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
 echo "== GET /api/v1/me (authenticated) =="
 wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/me"
+echo "== GET /api/v1/dashboards/employee (portlet summaries, ETag) =="
+wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/api/v1/dashboards/employee"
+echo "== GET /api/v1/portlets/flu-countdown (people scan + counters) =="
+wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$port/api/v1/portlets/flu-countdown"
 echo "== GET /healthz =="
 wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/healthz"
