@@ -232,7 +232,29 @@ typedef struct put_ctx {
     const json_t *placements; /* NULL: keep */
     const json_t *config;     /* NULL: keep */
     json_t *after;            /* the stored record */
+    json_t *errors;           /* a kept config that cannot be enabled */
 } put_ctx;
+
+/*
+ * Switching a portlet on with the config it already has (or {} if it was
+ * never configured) must not enable something its own schema refuses:
+ * flu-countdown without dates, or a config stored before the portlet's
+ * rules changed.  A config sent in the body was checked already.
+ */
+static json_t *kept_config_errors(const pt_portlet *p, const json_t *cfg)
+{
+    json_t *empty = cfg ? NULL : json_object();
+    const json_t *check = cfg ? cfg : empty;
+    json_t *errs = json_array();
+    if (errs && pt_schema_validate(pt_portlet_schema(p), check, "/config", errs))
+        pt_portlet_check_config(p, check, "/config", errs);
+    json_decref(empty);
+    if (errs && json_array_size(errs) == 0) {
+        json_decref(errs);
+        return NULL;
+    }
+    return errs;
+}
 
 static int put_txn(pt_txn *txn, void *arg)
 {
@@ -258,6 +280,12 @@ static int put_txn(pt_txn *txn, void *arg)
     const json_t *old_cfg = json_object_get(before, "config");
     const json_t *pl = c->placements ? c->placements : json_is_array(old_pl) ? old_pl : NULL;
     const json_t *cfg = c->config ? c->config : json_is_object(old_cfg) ? old_cfg : NULL;
+    json_decref(c->errors);
+    c->errors = NULL;
+    if (c->enabled && !c->config && (c->errors = kept_config_errors(c->p, cfg)) != NULL) {
+        json_decref(before);
+        return PT_EINVAL;
+    }
     pt_time_format(now, pt_clock_now());
     c->after = json_pack("{s:b, s:o, s:o, s:s}", "enabled", c->enabled, "placements",
                          pl ? json_deep_copy(pl) : json_array(), "config",
@@ -309,7 +337,7 @@ int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const ch
 {
     *stored = NULL;
     *errors = NULL;
-    put_ctx pc = {org, actor, p, false, NULL, NULL, NULL};
+    put_ctx pc = {org, actor, p, false, NULL, NULL, NULL, NULL};
     json_t *errs = put_validate(p, body, &pc.enabled, &pc.placements, &pc.config);
     if (!errs)
         return PT_ENOMEM;
@@ -318,27 +346,12 @@ int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const ch
         return PT_EINVAL;
     }
     json_decref(errs);
-    /* Switching on a portlet that was never configured stores {} as its
-     * config, so {} must satisfy the schema (flu-countdown needs dates). */
-    if (pc.enabled && !pc.config) {
-        bool exists = false;
-        int err = pt_portlet_conf_exists(&exists, app, org, pt_portlet_desc(p)->id);
-        if (err < 0)
-            return err;
-        if (!exists) {
-            json_t *empty = json_object();
-            errs = json_array();
-            if (pt_schema_validate(pt_portlet_schema(p), empty, "/config", errs))
-                pt_portlet_check_config(p, empty, "/config", errs);
-            json_decref(empty);
-            if (json_array_size(errs) > 0) {
-                *errors = errs;
-                return PT_EINVAL;
-            }
-            json_decref(errs);
-        }
-    }
     int err = pt_store_write(app->store, put_txn, &pc);
+    if (err == PT_EINVAL && pc.errors) {
+        *errors = pc.errors;
+        return PT_EINVAL;
+    }
+    json_decref(pc.errors);
     if (err < 0) {
         json_decref(pc.after);
         return err;

@@ -160,6 +160,10 @@ class FluTest(PorticoTestCase):
                          token=self.tok(o["pa"]))
         self.assertEqual(r.status, 200, repr(r))
         self.assert_problem(self.put_site(o, "main"), 404, "portlet_not_enabled")
+        # switching it on later, still without a campaign, is refused too
+        r = self.enable(o, Ellipsis, expect=None)
+        self.assert_problem(r, 422, "validation_failed")
+        self.assert_problem(self.put_site(o, "main"), 404, "portlet_not_enabled")
 
     def test_campaign_ending_before_start_is_refused(self):
         o = self.new_org(enable=False)
