@@ -94,6 +94,14 @@ int pt_portlet_conf_key(pt_key *k, const char *org, const char *portlet_id);
 int pt_portlet_configure(json_t **stored, json_t **errors, pt_app *app, const char *org,
                          const char *actor, const pt_portlet *p, const json_t *body);
 
+/*
+ * The org's setting for each loaded portlet, in id order, as GET
+ * /api/v1/orgs/{org}/portlets lists them: [{id, name, enabled, placements,
+ * config, updated_at}] (*items a new reference).  PT_ENOTFOUND when org
+ * does not exist.
+ */
+int pt_portlet_org_list(json_t **items, pt_app *app, const char *org);
+
 /* Whether org has any setting (enabled or not) for the portlet. */
 int pt_portlet_conf_exists(bool *out, pt_app *app, const char *org, const char *portlet_id);
 

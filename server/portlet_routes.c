@@ -134,6 +134,21 @@ static int org_list_txn(pt_txn *txn, void *arg)
     return 0;
 }
 
+/* Shared by the GET route and the CLI's `portlet list`, so both show the
+ * same items. */
+int pt_portlet_org_list(json_t **items, pt_app *app, const char *org)
+{
+    org_list l = {org, app->plugins, NULL};
+    *items = NULL;
+    int err = pt_store_read(app->store, org_list_txn, &l);
+    if (err < 0) {
+        json_decref(l.items);
+        return err;
+    }
+    *items = l.items;
+    return 0;
+}
+
 static void org_portlets_get(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
@@ -141,14 +156,13 @@ static void org_portlets_get(pt_req *req, pt_res *res, void *ud)
     const char *org = pt_req_param(req, "org");
     if (!pt_org_guard(req, res, org, PT_ROLE_PORTAL_ADMIN))
         return;
-    org_list l = {org, app->plugins, NULL};
-    int err = pt_store_read(app->store, org_list_txn, &l);
+    json_t *items = NULL;
+    int err = pt_portlet_org_list(&items, app, org);
     if (err < 0) {
-        json_decref(l.items);
         pt_org_answer_error(res, err, "organisation");
         return;
     }
-    pt_res_json(res, 200, json_pack("{s:o, s:n}", "items", l.items, "next_cursor"));
+    pt_res_json(res, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
 /* ---- PUT /api/v1/orgs/{org}/portlets/{id} ---------------------------------------- */

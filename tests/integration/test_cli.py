@@ -3,10 +3,14 @@
 What the CLI writes must be visible through the API at once, a backup taken
 while the server runs must pass `portico check` and hold the people, an
 issued token must be accepted by the server, and bad usage exits 2.
+Portlets enabled or disabled with `portico portlet` take effect on the
+running server's routes and are audited as the CLI's actor.
 """
 
+import json
 import os
 import pty
+import pwd
 import select
 import shutil
 import subprocess
@@ -22,7 +26,10 @@ def portico_path():
     return os.path.join(build, "portico")
 
 
-class CliTest(PorticoTestCase):
+class CliMixin:
+    """Runs the CLI on the class's server; `cli_plugins` adds --plugins."""
+
+    cli_plugins = None
 
     @classmethod
     def setUpClass(cls):
@@ -40,6 +47,8 @@ class CliTest(PorticoTestCase):
         argv = [portico_path()]
         if data:
             argv += ["--data", self.server.data_dir, "--config", self.server.config_path]
+            if self.cli_plugins:
+                argv += ["--plugins", self.cli_plugins]
         argv += list(args)
         p = subprocess.run(argv, input=(stdin or "").encode(), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout)
@@ -58,6 +67,9 @@ class CliTest(PorticoTestCase):
                 "--email", user + "@example.org", "--status", "employee",
                 "--roles", roles, "--staff-group", "doctors", "--password-stdin",
                 stdin=PASSWORD + "\n")
+
+
+class CliTest(CliMixin, PorticoTestCase):
 
     # ------------------------------------------------------------ create
 
@@ -318,6 +330,162 @@ class CliTest(PorticoTestCase):
         self.assertIn("usage:", out)
         for cmd in ("org create", "person create", "import", "token issue", "demo", "check",
                     "backup"):
+            self.assertIn(cmd, out)
+
+
+FLU = "flu-countdown"
+FLU_CONFIG = {"campaign": "Flu 2026", "starts_at": "2026-10-01T00:00:00Z",
+              "ends_at": "2026-12-01T00:00:00Z"}
+
+
+class CliPortletTest(CliMixin, PorticoTestCase):
+    """`portico portlet` on the same data and portlets as a running server."""
+
+    plugins = os.environ.get("PORTICO_PLUGINS")
+    cli_plugins = plugins
+
+    def actor(self):
+        return "cli:" + pwd.getpwuid(os.geteuid()).pw_name
+
+    def api_item(self, org, portlet=FLU):
+        r = self.api.get(API + "/orgs/%s/portlets" % org, token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        for it in r.body["items"]:
+            if it["id"] == portlet:
+                return it, r.body["items"]
+        self.fail("no %s in %r" % (portlet, r.body))
+
+    def configure_audit(self, org):
+        r = self.api.get(API + "/orgs/%s/audit?limit=500" % org, token=self.as_admin())
+        self.assertEqual(r.status, 200, r)
+        return [e for e in r.body["items"] if e["action"] == "portlet.configure"]
+
+    def route(self, tok):
+        return self.api.get(API + "/portlets/" + FLU, token=tok)
+
+    def test_enable_list_disable_through_running_server(self):
+        self.make_org_with_person("clip-a", "pemp", roles="")
+        emp = self.token("pemp", PASSWORD, org="clip-a")
+        self.assert_problem(self.route(emp), 404, "portlet_not_enabled")
+        out = self.ok("portlet", "list", "clip-a")
+        self.assertEqual(out.split(), [FLU, "no", "-"])
+
+        out = self.ok("portlet", "enable", "clip-a", FLU, "--config", json.dumps(FLU_CONFIG),
+                      "--place", "employee:2")
+        self.assertIn("enabled", out)
+        item, items = self.api_item("clip-a")
+        self.assertTrue(item["enabled"], item)
+        self.assertEqual(item["config"], FLU_CONFIG)
+        self.assertEqual(item["placements"], [{"dashboard": "employee", "position": 2}])
+        r = self.route(emp)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["campaign"], "Flu 2026")
+
+        out = self.ok("portlet", "list", "clip-a")
+        self.assertEqual(out.split(), [FLU, "yes", "employee:2"])
+        self.assertEqual(json.loads(self.ok("portlet", "list", "clip-a", "--json")), items)
+
+        out = self.ok("portlet", "disable", "clip-a", FLU)
+        self.assertIn("disabled", out)
+        self.assert_problem(self.route(emp), 404, "portlet_not_enabled")
+        item, _ = self.api_item("clip-a")
+        self.assertFalse(item["enabled"], item)
+        self.assertEqual(item["config"], FLU_CONFIG)  # kept for the next enable
+        self.assertEqual(out.strip().split()[-1], "employee:2)")
+
+        # Enabling again with the stored config, from a file this time.
+        path = os.path.join(self.tmpdir, "flu.json")
+        with open(path, "w") as f:
+            json.dump(dict(FLU_CONFIG, campaign="From file"), f)
+        self.ok("portlet", "enable", "clip-a", FLU, "--config-file", path)
+        r = self.route(emp)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body["campaign"], "From file")
+
+        audit = self.configure_audit("clip-a")
+        self.assertEqual(len(audit), 3, audit)
+        for e in audit:
+            self.assertEqual(e["actor"], self.actor(), e)
+
+    def test_invalid_config_stores_nothing(self):
+        self.ok("org", "create", "clip-bad", "Bad configs")
+        bad_dates = dict(FLU_CONFIG, ends_at="2026-09-01T00:00:00Z")
+        no_campaign = {k: v for k, v in FLU_CONFIG.items() if k != "campaign"}
+        for args, pointer in [
+            (["--config", json.dumps(bad_dates)], "/config/ends_at: "),
+            (["--config", json.dumps(no_campaign)], "/config/campaign: "),
+            ([], "/config/starts_at: "),  # never configured: {} must be valid
+            (["--config", "[1]"], "/config: "),
+            (["--config", json.dumps(FLU_CONFIG), "--place", "leaver:1"],
+             "/placements/0/dashboard: "),
+            (["--config", json.dumps(FLU_CONFIG), "--place", "employee:0"],
+             "/placements/0/position: "),
+        ]:
+            rc, out, err = self.cli("portlet", "enable", "clip-bad", FLU, *args)
+            self.assertEqual(rc, 1, "%r: %s" % (args, err))
+            self.assertIn(pointer, err, args)
+            self.assertEqual(out, "", args)
+        rc, _, err = self.cli("portlet", "enable", "clip-bad", FLU, "--config", "{nope")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("JSON", err)
+        rc, _, err = self.cli("portlet", "enable", "clip-bad", FLU, "--config-file",
+                              os.path.join(self.tmpdir, "missing.json"))
+        self.assertEqual(rc, 1, err)
+        item, _ = self.api_item("clip-bad")
+        self.assertFalse(item["enabled"], item)
+        self.assertEqual(item["config"], {})
+        self.assertIsNone(item["updated_at"])
+        self.assertEqual(self.configure_audit("clip-bad"), [])
+
+    def test_unknown_portlet_or_org_exits_1(self):
+        self.ok("org", "create", "clip-unk", "Unknown")
+        for args, words in [
+            (("portlet", "enable", "clip-unk", "no-such-portlet", "--config", "{}"),
+             "no portlet no-such-portlet"),
+            (("portlet", "disable", "clip-unk", "no-such-portlet"), "no portlet"),
+            (("portlet", "enable", "clip-none", FLU, "--config", json.dumps(FLU_CONFIG)),
+             "no organisation clip-none"),
+            (("portlet", "list", "clip-none"), "no organisation clip-none"),
+        ]:
+            rc, out, err = self.cli(*args)
+            self.assertEqual(rc, 1, "%r: %s" % (args, err))
+            self.assertIn(words, err)
+        # Without --plugins nothing is loaded, and the message says why.
+        rc, _, err = self.cli("--data", self.server.data_dir, "portlet", "enable", "clip-unk",
+                              FLU, data=False)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("--plugins", err)
+        self.assertEqual(self.configure_audit("clip-unk"), [])
+
+    def test_usage_errors_exit_2(self):
+        cfg = json.dumps(FLU_CONFIG)
+        for args in [
+            ("portlet",),
+            ("portlet", "frob", "clip-a"),
+            ("portlet", "list"),
+            ("portlet", "list", "clip-a", "extra"),
+            ("portlet", "list", "clip-a", "--place", "employee:1"),
+            ("portlet", "list", "Bad Org!"),
+            ("portlet", "enable", "clip-a"),
+            ("portlet", "enable", "clip-a", FLU, "--place", "employee"),
+            ("portlet", "enable", "clip-a", FLU, "--place", "employee:first"),
+            ("portlet", "enable", "clip-a", FLU, "--place"),
+            ("portlet", "enable", "clip-a", FLU, "--config", cfg, "--config-file", "x.json"),
+            ("portlet", "enable", "clip-a", FLU, "--config", cfg, "--config", cfg),
+            ("portlet", "enable", "clip-a", FLU, "--json"),
+            ("portlet", "disable", "clip-a", FLU, "--config", cfg),
+            ("portlet", "disable", "clip-a", FLU, "--place", "employee:1"),
+            ("portlet", "disable", "clip-a"),
+        ]:
+            rc, out, err = self.cli(*args)
+            self.assertEqual(rc, 2, "portico %r -> %d (%s)" % (args, rc, err))
+            self.assertTrue(err.strip(), "no message for %r" % (args,))
+        rc, _, err = self.cli("--data", self.server.data_dir, "--plugins", data=False)
+        self.assertEqual(rc, 2, err)
+        rc, out, _ = self.cli("--help", data=False)
+        self.assertEqual(rc, 0)
+        for cmd in ("portlet list", "portlet enable", "portlet disable", "--plugins",
+                    "--place DASHBOARD:POSITION"):
             self.assertIn(cmd, out)
 
 

@@ -65,5 +65,6 @@ int cmd_token(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
+int cmd_portlet(cli *c, int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@
 #include <string.h>
 
 const char cli_usage_text[] =
-    "usage: portico [--data DIR] [--config FILE] COMMAND [ARGS]\n"
+    "usage: portico [--data DIR] [--config FILE] [--plugins DIR] COMMAND [ARGS]\n"
     "\n"
     "Administers a Portico data directory (default ./data, or $PORTICO_DATA).\n"
     "It is safe to run beside a running porticod.\n"
@@ -42,10 +42,20 @@ const char cli_usage_text[] =
     "      verify every record of the store and print counts\n"
     "  backup DEST_DIR\n"
     "      consistent copy of the store (and the signing keys) into DEST_DIR\n"
+    "  portlet list ORG [--json]\n"
+    "      each portlet in --plugins: id, enabled yes/no, placements (--json: as\n"
+    "      GET /api/v1/orgs/ORG/portlets lists them)\n"
+    "  portlet enable ORG ID [--config JSON | --config-file FILE]\n"
+    "        [--place DASHBOARD:POSITION]...\n"
+    "      enable a portlet for ORG, validated like PUT .../portlets/ID; without\n"
+    "      --config or --place the stored config or placements are kept\n"
+    "  portlet disable ORG ID\n"
+    "      disable a portlet for ORG (config and placements are kept)\n"
     "\n"
     "options:\n"
     "  --data DIR      the data directory\n"
     "  --config FILE   porticod's JSON config (issuer, audience, password hashing)\n"
+    "  --plugins DIR   the directory of portlet .so files (as porticod's --plugins)\n"
     "  -h, --help      this text\n"
     "\n"
     "exit status: 0 ok, 1 error, 2 usage\n";
@@ -55,13 +65,14 @@ static const struct {
     int (*run)(cli *c, int argc, char **argv);
 } commands[] = {
     {"org", cmd_org},   {"person", cmd_person}, {"import", cmd_import}, {"token", cmd_token},
-    {"demo", cmd_demo}, {"check", cmd_check},   {"backup", cmd_backup},
+    {"demo", cmd_demo}, {"check", cmd_check},   {"backup", cmd_backup}, {"portlet", cmd_portlet},
 };
 
 int main(int argc, char **argv)
 {
     cli c;
     int i = 1, rc;
+    const char *plugins = NULL;
 
     memset(&c, 0, sizeof c);
     pt_config_defaults(&c.cfg);
@@ -75,16 +86,21 @@ int main(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(cli_usage_text, stdout);
             return 0;
-        } else if (strcmp(a, "--data") == 0 || strcmp(a, "--config") == 0) {
+        } else if (strcmp(a, "--data") == 0 || strcmp(a, "--config") == 0 ||
+                   strcmp(a, "--plugins") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("option '%s' needs a value", a);
             if (strcmp(a, "--data") == 0) {
                 c.data_dir = argv[++i];
+            } else if (strcmp(a, "--plugins") == 0) {
+                plugins = argv[++i];
             } else if (pt_config_load_file(&c.cfg, argv[++i]) < 0) {
                 return cli_fail("cannot load config %s: %s", argv[i], cli_detail());
             }
         } else if (strncmp(a, "--data=", 7) == 0) {
             c.data_dir = a + 7;
+        } else if (strncmp(a, "--plugins=", 10) == 0) {
+            plugins = a + 10;
         } else if (strncmp(a, "--config=", 9) == 0) {
             if (pt_config_load_file(&c.cfg, a + 9) < 0)
                 return cli_fail("cannot load config %s: %s", a + 9, cli_detail());
@@ -96,6 +112,12 @@ int main(int argc, char **argv)
         return cli_usage_error("no command given");
     if (!*c.data_dir)
         return cli_usage_error("--data needs a directory");
+    /* Applied after the loop so that --plugins wins over a config file's
+     * plugins_dir whichever comes first. */
+    if (plugins &&
+        (!*plugins || pt_strlcpy(c.cfg.plugins_dir, plugins, sizeof c.cfg.plugins_dir) < 0))
+        return cli_usage_error("--plugins needs a directory (at most %zu bytes)",
+                               sizeof c.cfg.plugins_dir - 1);
     if (sodium_init() < 0)
         return cli_fail("libsodium failed to initialise");
 
