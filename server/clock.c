@@ -201,8 +201,14 @@ bool pt_time_parse(const char *s, int64_t *out_epoch)
     }
     if (*p != '\0')
         return false;
+    /* An offset can move 0000-01-01 or 9999-12-31 out of the range that
+     * pt_time_format writes, which would then clamp it to another instant:
+     * refuse those rather than hand out a time that cannot round-trip. */
+    int64_t t = (int64_t)days * 86400 + hh * 3600 + mi * 60 + ss - offset;
+    if (t < (int64_t)PT_DAYS_MIN * 86400 || t > (int64_t)PT_DAYS_MAX * 86400 + 86399)
+        return false;
     if (out_epoch)
-        *out_epoch = (int64_t)days * 86400 + hh * 3600 + mi * 60 + ss - offset;
+        *out_epoch = t;
     return true;
 }
 

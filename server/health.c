@@ -77,8 +77,8 @@ static void put_test_clock(pt_req *req, pt_res *res, void *ud)
     int64_t epoch = -1;
     if (!now)
         pt_verr_add(v, "/now", "is required");
-    else if (!json_is_null(now))
-        pt_v_time(v, body, "now", "/now", true, &epoch);
+    else if (!json_is_null(now) && pt_v_time(v, body, "now", "/now", true, &epoch) && epoch < 0)
+        pt_verr_add(v, "/now", "must not be before 1970"); /* < 0 means "real time" */
     if (pt_verr_any(v)) {
         pt_res_validation(res, pt_verr_take(v));
     } else {

@@ -117,8 +117,90 @@ static int compile_list(pt_schema *s, const json_t *arr, const char *where, cons
     return err;
 }
 
+/* Roughly the node count glibc's regcomp builds; beyond this, refuse. */
+#define PATTERN_COST_MAX 10000
+
+static size_t cost_mul(size_t a, size_t b)
+{
+    return (b && a > (PATTERN_COST_MAX + 1) / b) ? PATTERN_COST_MAX + 1 : a * b;
+}
+
+/*
+ * glibc's regcomp expands repetition by copying the repeated subtree: "x+"
+ * becomes "xx*" and "x{1,100}" a hundred copies, so stacked or nested
+ * repetitions multiply ("a+++++..." doubles per '+', and a 40-byte
+ * pattern can ask for gigabytes).  This estimates that expanded size in
+ * one pass over the ERE, bracket expressions and escapes skipped as
+ * single atoms, so a pathological pattern is refused at compile time.
+ */
+static size_t pattern_cost(const char *p)
+{
+    size_t total[33] = {0}, last[33] = {0};
+    int d = 0;
+    for (; *p; p++) {
+        size_t factor = 0;
+        if (*p == '(' && d < 32) {
+            d++;
+            total[d] = last[d] = 0;
+            continue;
+        }
+        if (*p == ')' && d > 0) {
+            last[d - 1] = total[d] + 1;
+            total[d - 1] += last[d - 1];
+            d--;
+            continue;
+        }
+        if (*p == '*' || *p == '?') {
+            continue;
+        } else if (*p == '+') {
+            factor = 2;
+        } else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+            char *end;
+            unsigned long m = strtoul(p + 1, &end, 10), n = m + 1;
+            if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+                n = strtoul(end + 1, &end, 10);
+            else if (*end == ',')
+                end++;
+            unsigned long most = m > n ? m : n;
+            factor = most >= PATTERN_COST_MAX ? PATTERN_COST_MAX + 1 : most + 1;
+            p = *end == '}' ? end : end - 1;
+        }
+        if (factor) {
+            size_t grown = cost_mul(last[d], factor);
+            total[d] = total[d] - last[d] + grown;
+            last[d] = grown;
+        } else {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '[') {
+                const char *q = p + 1;
+                if (*q == '^')
+                    q++;
+                if (*q == ']')
+                    q++;
+                while (*q && *q != ']')
+                    q += (q[0] == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=') &&
+                          strchr(q + 2, ']'))
+                             ? (size_t)(strchr(q + 2, ']') - q) + 1
+                             : 1;
+                p = *q ? q : q - 1;
+            }
+            last[d] = 1;
+            total[d]++;
+        }
+        if (total[d] > PATTERN_COST_MAX)
+            return PATTERN_COST_MAX + 1;
+    }
+    return total[0] + (d ? total[d] : 0);
+}
+
 static int add_regex(pt_schema *s, const json_t *node, const char *pattern, const char *where)
 {
+    if (pattern_cost(pattern) > PATTERN_COST_MAX) {
+        pt_error_set("schema %s/pattern: repetitions expand too far", where);
+        return PT_EINVAL;
+    }
+
     if (s->nres == s->capres) {
         size_t cap = s->capres ? s->capres * 2 : 4;
         compiled_re *r = realloc(s->res, cap * sizeof(*r));

@@ -130,6 +130,12 @@ static void test_times(void)
     check_time_bad("2026-11-22T10:00:00+24:00");
     check_time_bad("2026-02-30T10:00:00Z");
     check_time_bad("2026-11-22T1:00:00Z");
+    /* Found by fuzz_schema: offsets that leave the years 0000..9999 would
+     * format back as a different (clamped) instant. */
+    check_time_bad("0000-01-01T00:00:00+01:00");
+    check_time_bad("9999-12-31T23:59:59-00:01");
+    check_time("0000-01-01T01:00:00+01:00", (int64_t)-719528 * 86400);
+    check_time("9999-12-31T23:59:59Z", (int64_t)2932896 * 86400 + 86399);
 
     char buf[21];
     pt_time_format(buf, 0);

@@ -142,6 +142,11 @@ static void test_bad_schemas(void)
         "{\"items\":[{}]}",
         "{\"anyOf\":[]}",
         "{\"patternProperties\":{}}",
+        /* Found by fuzz_schema: glibc's regcomp copies the subtree per
+         * repetition, so these would need gigabytes. */
+        "{\"pattern\":\"^[a-z]+++++++++++++++++++++++++++++++++++++++++$\"}",
+        "{\"pattern\":\"((a{1,100}){1,100}){1,100}\"}",
+        "{\"pattern\":\"(x{2}){2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}\"}",
         NULL,
     };
     for (size_t i = 0; bad[i]; i++) {
@@ -152,6 +157,20 @@ static void test_bad_schemas(void)
     pt_schema *s = compile("true");
     CHECK_MSG(s != NULL, "true is a schema");
     pt_schema_free(s);
+
+    /* Ordinary repetition is still fine. */
+    const char *good[] = {
+        "{\"pattern\":\"^[a-z0-9_]{1,40}$\"}",
+        "{\"pattern\":\"^([0-9]{1,3}\\\\.){3}[0-9]{1,3}$\"}",
+        "{\"pattern\":\"^[[:alpha:]]+( [[:alpha:]]+)*$\"}",
+        "{\"pattern\":\"^a{1,100}(b|c)?[]x]+$\"}",
+        NULL,
+    };
+    for (size_t i = 0; good[i]; i++) {
+        s = compile(good[i]);
+        CHECK_MSG(s != NULL, "schema %s should compile", good[i]);
+        pt_schema_free(s);
+    }
 }
 
 static void test_check_cache(void)
