@@ -68,6 +68,14 @@ static int vacc_txn(portico_txn *txn, void *arg)
     return rc;
 }
 
+static int site_exists_txn(portico_txn *txn, void *arg)
+{
+    json_t *site = NULL;
+    int rc = flu_host_site_get(txn, arg, &site);
+    json_decref(site);
+    return rc;
+}
+
 int flu_route_vaccinate(portico_ctx *ctx)
 {
     json_t *body = NULL;
@@ -82,6 +90,12 @@ int flu_route_vaccinate(portico_ctx *ctx)
     flu_vaccination v;
     json_t *errors = NULL;
     flu_vaccination_check(&v, &errors, body, &cfg, now_ms, &flu_host_clock);
+    /* An unknown site is reported with the other mistakes, so a client
+     * sees them all at once; the write checks it again (a site may be
+     * deleted in between). */
+    if (errors != NULL && v.site != NULL && flu_site_id_valid(v.site) &&
+        flu_host->read(ctx, site_exists_txn, (void *)v.site) == PORTICO_ENOTFOUND)
+        flu_host->invalid_add(&errors, "/site", "is not a known site");
     if (errors != NULL) {
         flu_host->respond_invalid(ctx, errors);
         json_decref(body);

@@ -419,6 +419,11 @@ class FluTest(PorticoTestCase):
             body = {k: v for k, v in ok.items() if k != missing}
             r = self.api.post(PORTLET + "/vaccinations", body, token=self.tok(o["oh"]))
             self.assert_validation(r, ["/" + missing], missing)
+        # every mistake at once, the unknown site included
+        r = self.api.post(PORTLET + "/vaccinations",
+                          {"staff_group": "porters", "site": "elsewhere",
+                           "vaccinated_at": "2026-09-30T23:59:59Z"}, token=self.tok(o["oh"]))
+        self.assert_validation(r, ["/staff_group", "/site", "/vaccinated_at"], "all at once")
         r = self.api.post(PORTLET + "/vaccinations", raw="{not json", token=self.tok(o["oh"]))
         self.assert_problem(r, 400)
         r = self.api.post(PORTLET + "/vaccinations", [ok], token=self.tok(o["oh"]))
