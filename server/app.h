@@ -31,6 +31,7 @@ typedef struct pt_app {
 int pt_routes_auth(pt_app *app);    /* auth.c: login, refresh, logout, jwks, mfa */
 int pt_routes_orgs(pt_app *app);    /* org_routes.c: orgs, people, import, audit, me */
 int pt_routes_health(pt_app *app);  /* health.c: healthz, readyz, metrics, openapi, test clock */
+int pt_routes_demo_page(pt_app *app); /* demo_page.c: GET / (the browser demo page) */
 
 /* First start: creates system admin "admin" from PORTICO_ADMIN_PASSWORD when
  * the store has no accounts (bootstrap.c). */

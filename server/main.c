@@ -129,7 +129,7 @@ int main(int argc, char **argv)
     if (pt_throttle_new(&app.throttle, app.cfg.login_max_failures, app.cfg.login_window_secs) < 0)
         return fail(&app, "cannot create the login throttle");
 
-    if (pt_routes_health(&app) < 0)
+    if (pt_routes_health(&app) < 0 || pt_routes_demo_page(&app) < 0)
         return fail(&app, "cannot register health routes");
     if (pt_routes_auth(&app) < 0)
         return fail(&app, "cannot register auth routes");

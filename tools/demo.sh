@@ -29,6 +29,7 @@ base="http://$listen"
 cat <<MSG
 
 demo: starting porticod on $base (data in $data)
+demo:   browser:        $base/  (sign in as a demo person to see their dashboard)
 demo:   API document:   $base/api/v1/openapi.json
 demo:   health:         $base/healthz
 demo:   sign in as the system administrator:

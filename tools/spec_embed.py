@@ -13,6 +13,9 @@ import sys
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from embed_file import write_c_array  # noqa: E402
+
 
 def merge(doc, part, name):
     for path, ops in (part.get("paths") or {}).items():
@@ -38,14 +41,7 @@ def main():
         with open(name, encoding="utf-8") as f:
             merge(doc, yaml.safe_load(f) or {}, name)
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    with open(dst, "w", encoding="ascii") as out:
-        out.write("/* generated from api_spec/: do not edit */\n")
-        out.write("#include <stddef.h>\n")
-        out.write("const char pt_openapi_json[] = {\n")
-        for i in range(0, len(text), 16):
-            out.write(",".join(str(b) for b in text[i:i + 16]) + ",\n")
-        out.write("0};\n")
-        out.write("const size_t pt_openapi_json_len = %d;\n" % len(text))
+    write_c_array(dst, "pt_openapi_json", text, "api_spec/")
 
 
 main()

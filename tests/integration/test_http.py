@@ -207,6 +207,24 @@ class HttpTest(h.PorticoTestCase):
 
     # ---------------------------------------------------- health & metrics
 
+    def test_demo_page(self):
+        # GET / is the embedded browser page, with a strict CSP; nothing
+        # else is served from files (no document_root)
+        r = self.api.get("/", token="")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/html"), r.headers)
+        self.assertIn("default-src 'none'", r.headers["Content-Security-Policy"])
+        self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+        page = r.raw.decode("utf-8")
+        self.assertIn("/api/v1/auth/login", page)
+        self.assertIn("/api/v1/dashboards/", page)
+        self.assertNotIn("innerHTML", page)
+        for path in ("/index.html", "/www/index.html", "/server/www/index.html", "/%2e%2e/",
+                     "/../CMakeLists.txt", "//etc/passwd"):
+            r = self.api.get(path, token="")
+            self.assert_problem(r, 404, "not_found", path)
+        self.assert_problem(self.api.post("/", {}, token=""), 405, "method_not_allowed")
+
     def test_health_ready_metrics(self):
         r = self.api.get("/healthz", token="")
         self.assertEqual((r.status, r.body), (200, {"status": "ok"}))
@@ -357,7 +375,7 @@ class HttpTest(h.PorticoTestCase):
 
     # ------------------------------------------------ every route, no token
 
-    PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    PUBLIC = {("GET", "/"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
               ("GET", API + "/openapi.json"), ("POST", API + "/auth/login"),
               ("POST", API + "/auth/refresh"), ("GET", "/.well-known/jwks.json")}
 

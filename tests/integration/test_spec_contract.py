@@ -429,6 +429,7 @@ class SpecContractTest(PorticoTestCase):
         c = self.call
 
         # ---- ops and keys (public)
+        c("GET", "/", 200)
         c("GET", "/healthz", 200)
         c("GET", "/readyz", 200)
         c("GET", "/metrics", 200)

@@ -1,0 +1,33 @@
+/*
+ * demo_page.c - GET / : a small page that signs in through the public API
+ * and renders the caller's dashboard, so `tools/demo.sh` has somewhere to
+ * point a browser.  The page is embedded at build time (server/www/) and
+ * served from memory by our own handler; CivetWeb's document_root file
+ * serving is never enabled.
+ */
+#include "app.h"
+
+extern const char pt_demo_page_html[];
+extern const size_t pt_demo_page_html_len;
+
+/* The page only talks to this server; inline script and style are its own
+ * (nothing user-supplied is inserted as HTML). */
+#define DEMO_CSP                                                                                   \
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "                  \
+    "connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; "             \
+    "base-uri 'none'"
+
+static void get_demo_page(pt_req *req, pt_res *res, void *ud)
+{
+    (void)req;
+    (void)ud;
+    pt_res_bytes(res, 200, "text/html; charset=utf-8", pt_demo_page_html, pt_demo_page_html_len);
+    pt_res_header(res, "Content-Security-Policy", DEMO_CSP);
+    pt_res_header(res, "X-Content-Type-Options", "nosniff");
+    pt_res_header(res, "Cache-Control", "no-cache");
+}
+
+int pt_routes_demo_page(pt_app *app)
+{
+    return pt_router_add(app->router, "GET", "/", PT_ROUTE_PUBLIC, get_demo_page, NULL);
+}
