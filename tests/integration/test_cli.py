@@ -170,7 +170,10 @@ class CliTest(CliMixin, PorticoTestCase):
         rows = ["username,display_name,email,status"]
         rows += ["tty%03d,TTY %d,tty%d@example.org,employee" % (i, i, i) for i in range(60)]
         path = self.write("tty.csv", "\n".join(rows) + "\n")
-        master, slave = pty.openpty()
+        try:
+            master, slave = pty.openpty()
+        except OSError as e:  # a container or chroot without /dev/pts
+            self.skipTest("no pseudo-terminal here: %s" % e)
         try:
             p = subprocess.Popen([portico_path(), "--data", self.server.data_dir, "--config",
                                   self.server.config_path, "import", "cli-imp-tty", path],
