@@ -25,12 +25,13 @@ typedef struct pt_app {
     struct pt_plugins *plugins;
     const char *openapi_json; /* the embedded spec, served as-is */
     size_t openapi_len;
+    struct pt_token_cache *token_cache; /* NULL: verify every request */
 } pt_app;
 
 /* Route registration, one function per subsystem (called from main.c). */
-int pt_routes_auth(pt_app *app);    /* auth.c: login, refresh, logout, jwks, mfa */
-int pt_routes_orgs(pt_app *app);    /* org_routes.c: orgs, people, import, audit, me */
-int pt_routes_health(pt_app *app);  /* health.c: healthz, readyz, metrics, openapi, test clock */
+int pt_routes_auth(pt_app *app);      /* auth.c: login, refresh, logout, jwks, mfa */
+int pt_routes_orgs(pt_app *app);      /* org_routes.c: orgs, people, import, audit, me */
+int pt_routes_health(pt_app *app);    /* health.c: healthz, readyz, metrics, openapi, test clock */
 int pt_routes_demo_page(pt_app *app); /* demo_page.c: GET / (the browser demo page) */
 
 /* First start: creates system admin "admin" from PORTICO_ADMIN_PASSWORD when

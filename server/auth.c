@@ -120,11 +120,14 @@ int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_calle
         token++;
 
     int64_t now = pt_clock_now();
-    err = pt_token_verify(&cl, app->keys, app->cfg.issuer, app->cfg.audience, token, now);
-    if (err == PT_ECONFLICT)
-        *code = "token_expired";
-    if (err < 0)
-        return err;
+    if (!pt_token_cache_get(app->token_cache, token, now, &cl)) {
+        err = pt_token_verify(&cl, app->keys, app->cfg.issuer, app->cfg.audience, token, now);
+        if (err == PT_ECONFLICT)
+            *code = "token_expired";
+        if (err < 0)
+            return err;
+        pt_token_cache_put(app->token_cache, token, &cl);
+    }
 
     pt_strlcpy(out->username, cl.sub, sizeof out->username);
     pt_strlcpy(out->org, cl.org, sizeof out->org);

@@ -102,6 +102,18 @@ int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, con
                     const char *token, int64_t now);
 #define PT_TOKEN_MAX_LEN 8192
 
+/* ---- verified-token cache (token_cache.c) ------------------------------ */
+
+/* Tokens pt_token_verify() accepted, served again only within their
+ * nbf..exp window; keyed by a hash of the whole token.  Thread-safe. */
+typedef struct pt_token_cache pt_token_cache;
+int pt_token_cache_new(pt_token_cache **out, size_t slots);
+void pt_token_cache_free(pt_token_cache *c);
+/* True and *out filled when token verified before and is valid at now. */
+bool pt_token_cache_get(pt_token_cache *c, const char *token, int64_t now, pt_token_claims *out);
+/* Remembers a token that has just verified. */
+void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_claims *claims);
+
 /* ---- passwords (password.c) -------------------------------------------- */
 
 /* Argon2id hash string (crypto_pwhash_str) into out (128 bytes). */

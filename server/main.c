@@ -48,6 +48,7 @@ static void app_free(pt_app *app)
     pt_router_free(app->router);
     pt_metrics_free(app->metrics);
     pt_throttle_free(app->throttle);
+    pt_token_cache_free(app->token_cache);
     pt_keys_free(app->keys);
     pt_store_close(app->store);
 }
@@ -128,6 +129,9 @@ int main(int argc, char **argv)
         return fail(&app, "cannot load the signing keys");
     if (pt_throttle_new(&app.throttle, app.cfg.login_max_failures, app.cfg.login_window_secs) < 0)
         return fail(&app, "cannot create the login throttle");
+    /* Room for the tokens of a busy quarter hour: 16k slots, ~5 MiB. */
+    if (pt_token_cache_new(&app.token_cache, 16384) < 0)
+        return fail(&app, "cannot create the token cache");
 
     if (pt_routes_health(&app) < 0 || pt_routes_demo_page(&app) < 0)
         return fail(&app, "cannot register health routes");
