@@ -193,7 +193,12 @@ static void h_respond_bytes(portico_ctx *ctx, int status, const char *content_ty
 {
     if (!may_answer(ctx))
         return;
-    if (status < 200 || status > 599 || (!data && len)) {
+    /* The content type goes into the header block as it is: a control
+     * character in it could add headers of the portlet's choosing. */
+    bool ctype_ok = true;
+    for (const char *c = content_type; c && *c && ctype_ok; c++)
+        ctype_ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+    if (status < 200 || status > 599 || (!data && len) || !ctype_ok) {
         pt_res_problem(ctx->res, 500, "internal_error", "the portlet gave a bad answer");
         return;
     }

@@ -194,23 +194,102 @@ static size_t pattern_cost(const char *p)
     return total[0] + (d ? total[d] : 0);
 }
 
+/*
+ * JSON Schema patterns are ECMA-262; regcomp speaks POSIX ERE, where "\d"
+ * is just the letter d, so "^\d{4}$" would quietly accept "dddd".  The
+ * class escapes schemas use (\d \w \s and their negations) are rewritten
+ * into ERE classes; an escaped punctuation character stays as it is; any
+ * other escape (\b, \u0041, back-references ...) is refused at load,
+ * never silently read another way.  *out is malloc'd.
+ */
+static int pattern_to_ere(char **out, const char *p)
+{
+    size_t cap = strlen(p) * 12 + 1; /* "\W" -> "[^A-Za-z0-9_]" is the longest */
+    char *o = malloc(cap), *w = o;
+    bool in_bracket = false;
+    if (!o)
+        return PT_ENOMEM;
+    for (; *p; p++) {
+        const char *put = NULL;
+        if (in_bracket && *p == ']' && p[-1] != '[' && !(p[-1] == '^' && p[-2] == '[')) {
+            in_bracket = false;
+        } else if (!in_bracket && *p == '[') {
+            in_bracket = true;
+        } else if (*p == '\\') {
+            char e = *++p;
+            switch (e) {
+            case 'd':
+                put = in_bracket ? "0-9" : "[0-9]";
+                break;
+            case 'w':
+                put = in_bracket ? "A-Za-z0-9_" : "[A-Za-z0-9_]";
+                break;
+            case 's':
+                put = in_bracket ? "[:space:]" : "[[:space:]]";
+                break;
+            case 'D':
+                put = in_bracket ? NULL : "[^0-9]";
+                break;
+            case 'W':
+                put = in_bracket ? NULL : "[^A-Za-z0-9_]";
+                break;
+            case 'S':
+                put = in_bracket ? NULL : "[^[:space:]]";
+                break;
+            default:
+                if (e && strchr(".+*?()[]{}|^$/\\-", e) && !(in_bracket && strchr("]\\-^[", e))) {
+                    *w++ = in_bracket ? e : '\\';
+                    if (!in_bracket)
+                        *w++ = e;
+                    continue;
+                }
+            }
+            if (!put) {
+                free(o);
+                pt_error_set("escape \\%c is not supported (patterns are POSIX ERE plus \\d "
+                             "\\w \\s)",
+                             e ? e : ' ');
+                return PT_EINVAL;
+            }
+            size_t n = strlen(put);
+            memcpy(w, put, n);
+            w += n;
+            continue;
+        }
+        *w++ = *p;
+    }
+    *w = '\0';
+    *out = o;
+    return 0;
+}
+
 static int add_regex(pt_schema *s, const json_t *node, const char *pattern, const char *where)
 {
     if (pattern_cost(pattern) > PATTERN_COST_MAX) {
         pt_error_set("schema %s/pattern: repetitions expand too far", where);
         return PT_EINVAL;
     }
+    char *ere = NULL;
+    int perr = pattern_to_ere(&ere, pattern);
+    if (perr < 0) {
+        if (perr == PT_EINVAL)
+            pt_error_set("schema %s/pattern: %s", where, pt_error_last());
+        return perr;
+    }
 
     if (s->nres == s->capres) {
         size_t cap = s->capres ? s->capres * 2 : 4;
         compiled_re *r = realloc(s->res, cap * sizeof(*r));
-        if (!r)
+        if (!r) {
+            free(ere);
             return PT_ENOMEM;
+        }
         s->res = r;
         s->capres = cap;
     }
     compiled_re *c = &s->res[s->nres];
-    int rc = regcomp(&c->re, pattern, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(&c->re, ere, REG_EXTENDED | REG_NOSUB);
+    free(ere);
     if (rc != 0) {
         char msg[128];
         regerror(rc, &c->re, msg, sizeof(msg));

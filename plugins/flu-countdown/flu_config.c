@@ -5,6 +5,7 @@
  */
 #include "flu.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const flu_default_groups[] = {"doctors", "qualified_nurses", "other_clinical",
@@ -133,12 +134,13 @@ int flu_config_group_index(const flu_config *cfg, const char *group)
 
 bool flu_config_override(const flu_config *cfg, const char *group, int64_t *out)
 {
+    /* JSON Schema's "integer" admits 5.0, so the host may have stored a
+     * whole number as a real: take it as the integer it is. */
     const json_t *v = json_object_get(cfg->headcount_override, group);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    double d = json_is_number(v) ? json_number_value(v) : -1.0;
+    if (d < 0 || d != floor(d))
         return false;
-    *out = json_integer_value(v);
-    if (*out > FLU_HEADCOUNT_MAX)
-        *out = FLU_HEADCOUNT_MAX;
+    *out = d > (double)FLU_HEADCOUNT_MAX ? FLU_HEADCOUNT_MAX : (int64_t)d;
     return true;
 }
 

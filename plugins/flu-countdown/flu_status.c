@@ -166,15 +166,21 @@ int flu_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
         return PORTICO_HIDDEN;
     if (flu_host->now_ms() >= cfg.ends_at * 1000)
         return PORTICO_HIDDEN;
-    char starts[21], ends[21];
-    flu_host->time_format(starts, cfg.starts_at);
-    flu_host->time_format(ends, cfg.ends_at);
-    json_t *card =
-        json_pack("{s:s, s:s, s:s, s:b, s:f}", "campaign", cfg.campaign, "starts_at", starts,
-                  "ends_at", ends, "ended", 0, "target_percent", cfg.target_percent);
+    /* The card is the status in brief: a section switched off is left out
+     * here too (no end time to tick without the countdown). */
+    json_t *card = json_pack("{s:s}", "campaign", cfg.campaign);
     if (card == NULL)
         return PORTICO_ENOMEM;
+    if (cfg.show_countdown) {
+        char starts[21], ends[21];
+        flu_host->time_format(starts, cfg.starts_at);
+        flu_host->time_format(ends, cfg.ends_at);
+        json_object_set_new(card, "starts_at", json_string(starts));
+        json_object_set_new(card, "ends_at", json_string(ends));
+        json_object_set_new(card, "ended", json_false());
+    }
     if (cfg.show_uptake) {
+        json_object_set_new(card, "target_percent", json_real(cfg.target_percent));
         summary_read s = {.cfg = &cfg};
         int rc = flu_host->read(ctx, summary_txn, &s);
         if (rc != PORTICO_OK) {

@@ -284,8 +284,12 @@ class FluTest(PorticoTestCase):
         self.assertIn("signposting", b)
         self.assertIn("ended", b)
         card, _ = self.card(o)
-        self.assertNotIn("uptake_percent", card["summary"])
+        # the card leaves out the same sections: nothing to tick, no uptake
+        self.assertEqual(card["summary"], {"campaign": "Flu 2026"})
         self.enable(o, campaign(sections={"signposting": False}))
+        card, _ = self.card(o)
+        for k in ("ends_at", "ended", "uptake_percent", "target_percent"):
+            self.assertIn(k, card["summary"])
         b = self.status(o)
         self.assertIn("remaining", b)
         self.assertIn("uptake", b)
@@ -358,6 +362,11 @@ class FluTest(PorticoTestCase):
         r = self.api.delete(PORTLET + "/sites/main", token=self.tok(b["oh"]))
         self.assert_problem(r, 404, "not_found")
         self.assertEqual(len(self.status(a)["signposting"]["sites"]), 1)
+
+    def test_headcount_override_given_as_whole_real(self):
+        # JSON Schema's integer admits 5.0: it must count as 5, not be ignored
+        o = self.new_org(config=campaign(headcount_override={"doctors": 5.0}))
+        self.assertEqual(self.group(self.status(o), "doctors")["headcount"], 5)
 
     def test_headcount_from_people(self):
         o = self.new_org(config=campaign())

@@ -381,6 +381,9 @@ class PortletsTest(h.PorticoTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.headers["Content-Type"].startswith("text/plain"), r)
         self.assertEqual(r.raw, b"plain text from test-notes")
+        r = self.api.get(NOTES + "/text-injected", token=t)
+        self.assert_problem(r, 500, "internal_error")
+        self.assertNotIn("X-Injected", r.headers)
         self.assert_problem(self.api.put(NOTES + "/notes/x", raw="{nope", token=t), 400,
                             "bad_request")
         self.assert_validation(self.api.put(NOTES + "/notes/x", {"other": 1}, token=t),

@@ -230,6 +230,13 @@ static int text(portico_ctx *ctx)
     return 0;
 }
 
+/* A content type with CR/LF in it: the host must refuse to send it. */
+static int text_injected(portico_ctx *ctx)
+{
+    host->respond_bytes(ctx, 200, "text/plain\r\nX-Injected: yes", "x", 1);
+    return 0;
+}
+
 typedef struct count_arg {
     int n;
 } count_arg;
@@ -354,6 +361,7 @@ static const portico_route routes[] = {
     {"POST", PREFIX "/validate", 0, validate},
     {"GET", PREFIX "/fail", 0, fail},
     {"GET", PREFIX, 0, text},
+    {"GET", PREFIX "/text-injected", 0, text_injected},
 #ifdef BROKEN_ROUTE
     {"GET", "/api/v1/orgs/{org}/people", 0, note_list},
 #endif

@@ -199,8 +199,43 @@ static void test_pointer_join(void)
     free(p);
 }
 
+/* ECMA-style class escapes mean what a schema author expects; escapes
+ * POSIX would read differently are refused at compile time. */
+static void test_pattern_escapes(void)
+{
+    pt_schema *s = compile("{\"pattern\": \"^\\\\d{4}-\\\\w+\\\\s?\\\\.$\"}");
+    CHECK(s != NULL);
+    if (s) {
+        expect(s, "\"2026-ab_9.\"", NULL);
+        expect(s, "\"2026-ab .\"", NULL);
+        expect(s, "\"dddd-ab.\"", "/config"); /* \d is a digit, not the letter d */
+        expect(s, "\"2026-ab!\"", "/config");  /* \. is a dot */
+        pt_schema_free(s);
+    }
+    s = compile("{\"pattern\": \"^[\\\\d\\\\s.]+$\"}");
+    CHECK(s != NULL);
+    if (s) {
+        expect(s, "\"1 2.3\"", NULL);
+        expect(s, "\"1a\"", "/config");
+        pt_schema_free(s);
+    }
+    s = compile("{\"pattern\": \"^\\\\D\\\\S\\\\W$\"}");
+    CHECK(s != NULL);
+    if (s) {
+        expect(s, "\"ab!\"", NULL);
+        expect(s, "\"1b!\"", "/config");
+        pt_schema_free(s);
+    }
+    /* word boundaries, unicode escapes and back-references: refused */
+    CHECK(compile("{\"pattern\": \"\\\\bword\\\\b\"}") == NULL);
+    CHECK(compile("{\"pattern\": \"\\\\u0041\"}") == NULL);
+    CHECK(compile("{\"pattern\": \"(a)\\\\1\"}") == NULL);
+    CHECK(compile("{\"pattern\": \"[\\\\D]\"}") == NULL);
+}
+
 int main(void)
 {
+    test_pattern_escapes();
     test_keywords();
     test_bad_schemas();
     test_check_cache();
