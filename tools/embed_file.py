@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Build step: a file -> a C file defining `const char SYMBOL[]` (NUL-ended)
-and `const size_t SYMBOL_len`.  Usage: embed_file.py SYMBOL IN OUT"""
-import sys
+"""Shared by the build steps that embed files (spec_embed.py,
+page_embed.py): bytes -> a C file defining `const char SYMBOL[]`
+(NUL-ended) and `const size_t SYMBOL_len`."""
 
 
 def write_c_array(dst, symbol, data, source):
@@ -14,8 +14,3 @@ def write_c_array(dst, symbol, data, source):
         out.write("0};\n")
         out.write("const size_t %s_len = %d;\n" % (symbol, len(data)))
 
-
-if __name__ == "__main__":
-    symbol, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
-    with open(src, "rb") as f:
-        write_c_array(dst, symbol, f.read(), src)

@@ -213,7 +213,12 @@ class HttpTest(h.PorticoTestCase):
         r = self.api.get("/", token="")
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.headers["Content-Type"].startswith("text/html"), r.headers)
-        self.assertIn("default-src 'none'", r.headers["Content-Security-Policy"])
+        csp = r.headers["Content-Security-Policy"]
+        self.assertIn("default-src 'none'", csp)
+        # the page's own inline blocks are allowed by hash, nothing else inline
+        self.assertNotIn("unsafe-inline", csp)
+        self.assertRegex(csp, r"script-src 'sha256-[A-Za-z0-9+/]{43}='")
+        self.assertRegex(csp, r"style-src 'sha256-[A-Za-z0-9+/]{43}='")
         self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
         page = r.raw.decode("utf-8")
         self.assertIn("/api/v1/auth/login", page)
