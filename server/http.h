@@ -43,7 +43,7 @@ typedef struct pt_route_match {
     pt_handler_fn fn;
     void *ud;
     unsigned flags;
-    const char *pattern;        /* the registered pattern (for metrics) */
+    const char *pattern; /* the registered pattern (for metrics) */
     unsigned nparams;
     const char *param_names[8];
     const char *param_values[8]; /* URL-decoded; owned by the match buffer */
@@ -53,8 +53,7 @@ typedef struct pt_route_match {
 
 /* 0 on a match; PT_ENOTFOUND when no pattern matches the path;
  * PT_EDENIED when the path matches but not with this method (405). */
-int pt_router_find(const pt_router *r, const char *method, const char *path,
-                   pt_route_match *out);
+int pt_router_find(const pt_router *r, const char *method, const char *path, pt_route_match *out);
 /* Calls cb for each registered route, in registration order. */
 void pt_router_each(const pt_router *r,
                     void (*cb)(const char *method, const char *pattern, unsigned flags, void *ctx),
@@ -91,8 +90,7 @@ int pt_req_json_object(pt_req *req, pt_res *res, json_t **out);
 /* JSON body (steals the reference to body). */
 void pt_res_json(pt_res *res, int status, json_t *body);
 /* Raw bytes with a content type (copied). */
-void pt_res_bytes(pt_res *res, int status, const char *content_type, const void *data,
-                  size_t len);
+void pt_res_bytes(pt_res *res, int status, const char *content_type, const void *data, size_t len);
 /* Empty body (204, 304). */
 void pt_res_empty(pt_res *res, int status);
 /* Adds a response header (copied).  Content-Type/Length are set by http.c. */
@@ -144,15 +142,15 @@ json_t *pt_verr_take(pt_verr *v); /* the errors array (new reference) */
 const char *pt_v_string(pt_verr *v, const json_t *obj, const char *key, const char *pointer,
                         bool required, size_t min_len, size_t max_len);
 /* A "YYYY-MM-DD" date; returns true and sets *days if present and valid. */
-bool pt_v_date(pt_verr *v, const json_t *obj, const char *key, const char *pointer,
-               bool required, int32_t *days);
+bool pt_v_date(pt_verr *v, const json_t *obj, const char *key, const char *pointer, bool required,
+               int32_t *days);
 /* An RFC 3339 date-time. */
-bool pt_v_time(pt_verr *v, const json_t *obj, const char *key, const char *pointer,
-               bool required, int64_t *epoch);
-bool pt_v_int(pt_verr *v, const json_t *obj, const char *key, const char *pointer,
-              bool required, int64_t min, int64_t max, int64_t *out);
-bool pt_v_bool(pt_verr *v, const json_t *obj, const char *key, const char *pointer,
-               bool required, bool *out);
+bool pt_v_time(pt_verr *v, const json_t *obj, const char *key, const char *pointer, bool required,
+               int64_t *epoch);
+bool pt_v_int(pt_verr *v, const json_t *obj, const char *key, const char *pointer, bool required,
+              int64_t min, int64_t max, int64_t *out);
+bool pt_v_bool(pt_verr *v, const json_t *obj, const char *key, const char *pointer, bool required,
+               bool *out);
 /* Records an error for each key of obj not in the NULL-terminated list. */
 void pt_v_no_unknown(pt_verr *v, const json_t *obj, const char *pointer_prefix,
                      const char *const *allowed);
@@ -187,9 +185,8 @@ int pt_http_port(const pt_http *h);
  * a NULL-terminated list of "Name: value" strings (may be NULL); query is
  * the raw query string without '?' (may be NULL).  Everything is copied.
  */
-pt_req *pt_req_new_fake(struct pt_app *app, const char *method, const char *path,
-                        const char *query, const char *const *headers, const void *body,
-                        size_t body_len);
+pt_req *pt_req_new_fake(struct pt_app *app, const char *method, const char *path, const char *query,
+                        const char *const *headers, const void *body, size_t body_len);
 void pt_req_free_fake(pt_req *req);
 pt_res *pt_res_new_fake(void);
 void pt_res_free_fake(pt_res *res);

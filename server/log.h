@@ -11,8 +11,8 @@ void pt_log_set_level(enum pt_log_level level);
 void pt_log(enum pt_log_level level, const char *subsys, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define pt_log_info(sub, ...) pt_log(PT_LOG_INFO, sub, __VA_ARGS__)
-#define pt_log_warn(sub, ...) pt_log(PT_LOG_WARN, sub, __VA_ARGS__)
+#define pt_log_info(sub, ...)  pt_log(PT_LOG_INFO, sub, __VA_ARGS__)
+#define pt_log_warn(sub, ...)  pt_log(PT_LOG_WARN, sub, __VA_ARGS__)
 #define pt_log_error(sub, ...) pt_log(PT_LOG_ERROR, sub, __VA_ARGS__)
 #define pt_log_debug(sub, ...) pt_log(PT_LOG_DEBUG, sub, __VA_ARGS__)
 

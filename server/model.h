@@ -34,8 +34,8 @@ int pt_account_get(json_t **out, pt_txn *txn, const char *username);
 int pt_account_put(pt_txn *txn, const json_t *account);
 /* Creates the account if new (hashing password if given); adds org to its
  * memberships if org is non-NULL.  Never changes an existing password. */
-int pt_account_ensure(pt_txn *txn, const char *username, const char *password_hash,
-                      const char *org, bool system_admin);
+int pt_account_ensure(pt_txn *txn, const char *username, const char *password_hash, const char *org,
+                      bool system_admin);
 
 /* ---- organisations ----------------------------------------------------- */
 

@@ -209,7 +209,7 @@ static void test_pattern_escapes(void)
         expect(s, "\"2026-ab_9.\"", NULL);
         expect(s, "\"2026-ab .\"", NULL);
         expect(s, "\"dddd-ab.\"", "/config"); /* \d is a digit, not the letter d */
-        expect(s, "\"2026-ab!\"", "/config");  /* \. is a dot */
+        expect(s, "\"2026-ab!\"", "/config"); /* \. is a dot */
         pt_schema_free(s);
     }
     s = compile("{\"pattern\": \"^[\\\\d\\\\s.]+$\"}");
