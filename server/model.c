@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include "clock.h"
+#include "people_counts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -160,6 +161,10 @@ int pt_person_put(pt_txn *txn, const char *org, const json_t *person)
     }
     int err = pt_key_build(&k, org, u, NULL);
     if (err < 0)
+        return err;
+    /* The one place a person record is written, so the people-count
+     * cache can trust the generation to change with every write. */
+    if ((err = pt_people_gen_bump(txn, org)) < 0)
         return err;
     return pt_txn_put_json(txn, PT_T_PEOPLE, k.buf, k.len, person);
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "model.h"
 #include "people.h"
+#include "people_counts.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -484,6 +485,17 @@ static int h_people_each(portico_txn *t, portico_person_fn fn, void *arg)
     return to_portico(err);
 }
 
+/* Headcounts without a scan per request: see people_counts.h. */
+static int h_people_count(portico_txn *t, const char *staff_group, enum portico_status status,
+                          int64_t *out)
+{
+    if (out)
+        *out = 0;
+    if (!t || !out || (unsigned)status > PORTICO_STATUS_LEAVER)
+        return PORTICO_EINVAL;
+    return to_portico(pt_people_count(out, t->txn, txn_org(t), staff_group, (pt_status)status));
+}
+
 static int h_person_get(portico_txn *t, const char *username, json_t **out)
 {
     if (out)
@@ -583,6 +595,7 @@ const portico_host pt_portico_host = {
     .time_format = h_time_format,
     .random_bytes = h_random_bytes,
     .schema_validate = h_schema_validate,
+    .people_count = h_people_count,
 };
 
 /* ---- running handlers and summaries ------------------------------------------------ */

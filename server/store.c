@@ -746,6 +746,44 @@ done:
     return rc;
 }
 
+/* Decodes a counter value; shared by the reader and the incrementer so
+ * both agree on what a corrupt counter is. */
+static int seq_read(pt_txn *txn, const pt_key *k, const char *name, uint64_t *out)
+{
+    pt_val v = {NULL, 0};
+    *out = 0;
+    int rc = pt_txn_get(txn, PT_T_META, k->buf, k->len, &v);
+    if (rc == PT_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.len != 8) {
+        pt_error_set("store: counter %s is corrupt", name);
+        return PT_EIO;
+    }
+    const unsigned char *b = v.data;
+    uint64_t cur = 0;
+    for (int i = 0; i < 8; i++)
+        cur = (cur << 8) | b[i];
+    *out = cur;
+    return 0;
+}
+
+int pt_txn_get_seq(pt_txn *txn, const char *name, uint64_t *out)
+{
+    pt_key k;
+    *out = 0;
+    int rc = pt_key_build(&k, "seq", name, NULL);
+    if (rc != 0)
+        return rc;
+    return seq_read(txn, &k, name, out);
+}
+
+bool pt_txn_is_write(const pt_txn *txn)
+{
+    return txn && txn->write;
+}
+
 int pt_txn_next_seq(pt_txn *txn, const char *name, uint64_t *out)
 {
     pt_key k;

@@ -128,4 +128,10 @@ int pt_key_append_u64(pt_key *k, uint64_t v);
 /* The LMDB name of table t ("people", ...), or NULL if t is out of range. */
 const char *pt_table_name(pt_table t);
 
+/* Current value of a named counter without advancing it (0 if it was
+ * never advanced), for readers that compare it with a remembered value. */
+int pt_txn_get_seq(pt_txn *txn, const char *name, uint64_t *out);
+/* True for a transaction run by pt_store_write(). */
+bool pt_txn_is_write(const pt_txn *txn);
+
 #endif

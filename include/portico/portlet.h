@@ -246,6 +246,17 @@ struct portico_host {
     /* Validates value against a JSON Schema (the subset the host supports
      * for configs); *errors gets [{pointer, message}] or NULL if valid. */
     int (*schema_validate)(const json_t *schema, const json_t *value, json_t **errors);
+
+    /* ---- since ABI 1.1 (check PORTICO_HOST_HAS(host, people_count)) ---- */
+
+    /* *out = the number of people of the caller's organisation with that
+     * staff_group (NULL: any group) whose effective status today is
+     * `status`, as people_each would show them.  Answered from a cache the
+     * host keeps current with every person write and every change of day,
+     * so it is cheap to call per request.  A portlet built for an older
+     * host falls back to counting with people_each. */
+    int (*people_count)(portico_txn *txn, const char *staff_group, enum portico_status status,
+                        int64_t *out);
 };
 
 /* True if the host's table has `field` (it may be older than the portlet). */

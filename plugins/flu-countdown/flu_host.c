@@ -82,6 +82,31 @@ static int count_person(const json_t *person, void *arg)
 }
 
 /*
+ * A host of ABI 1.1 keeps the counts itself (cached, kept current with
+ * every person write), which spares a walk over every person of a large
+ * organisation on each status read and dashboard card; an older host
+ * only offers the walk.  Either way the rule is the same: people whose
+ * effective status today is employee, by staff group.
+ */
+static int flu_host_headcounts(portico_txn *txn, flu_group_tally *tallies, const flu_config *cfg)
+{
+    if (!PORTICO_HOST_HAS(flu_host, people_count)) {
+        people_arg a = {tallies, cfg};
+        return flu_host->people_each(txn, count_person, &a);
+    }
+    for (size_t i = 0; i < cfg->group_count; i++) {
+        /* A group listed twice is counted once, as people_each would. */
+        if (flu_config_group_index(cfg, cfg->groups[i]) != (int)i)
+            continue;
+        int rc = flu_host->people_count(txn, cfg->groups[i], PORTICO_STATUS_EMPLOYEE,
+                                        &tallies[i].headcount);
+        if (rc != PORTICO_OK)
+            return rc;
+    }
+    return PORTICO_OK;
+}
+
+/*
  * Headcounts come from the organisation's own people (the host scopes
  * people_each to the caller's organisation), vaccinated numbers from the
  * counters kept with each vaccination, so no request scans every
@@ -97,8 +122,7 @@ int flu_host_tally_groups(portico_txn *txn, flu_group_tally *tallies, const flu_
         if (rc != PORTICO_OK)
             return rc;
     }
-    people_arg a = {tallies, cfg};
-    int rc = flu_host->people_each(txn, count_person, &a);
+    int rc = flu_host_headcounts(txn, tallies, cfg);
     if (rc != PORTICO_OK)
         return rc;
     flu_uptake_apply_overrides(tallies, cfg);

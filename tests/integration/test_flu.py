@@ -399,6 +399,25 @@ class FluTest(PorticoTestCase):
         self.assertEqual(self.group(b, "doctors")["headcount"], 1)
         self.assertEqual(b["uptake"]["overall"]["headcount"], 11)
 
+    def test_headcount_follows_staff_group_patch(self):
+        # the host caches headcounts; a PATCH must move them on the next read
+        o = self.new_org(config=campaign())
+        org = o["id"]
+        self.person(org, "m1" + org, staff_group="doctors")
+        self.person(org, "m2" + org, staff_group="doctors")
+        b = self.status(o)
+        self.assertEqual(self.group(b, "doctors")["headcount"], 2)
+        self.assertEqual(self.group(b, "qualified_nurses")["headcount"], 0)
+        self.assertEqual(self.group(self.status(o), "doctors")["headcount"], 2)  # cached
+        r = self.api.patch(API + "/orgs/%s/people/%s" % (org, "m2" + org),
+                           {"staff_group": "qualified_nurses"}, token=self.tok(o["pa"]))
+        self.assertEqual(r.status, 200, repr(r))
+        b = self.status(o)
+        self.assertEqual(self.group(b, "doctors")["headcount"], 1)
+        self.assertEqual(self.group(b, "qualified_nurses")["headcount"], 1)
+        card, _ = self.card(o)
+        self.assertIsNotNone(card)
+
     def test_vaccination_bad_input(self):
         o = self.new_org()
         self.put_site(o, "main", expect=201)
