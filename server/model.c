@@ -138,6 +138,16 @@ int pt_org_leaver_days(const json_t *org)
     return (int)v;
 }
 
+int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org)
+{
+    json_t *rec = NULL;
+    int err = pt_org_get(&rec, txn, org);
+    if (err == 0)
+        *days = pt_org_leaver_days(rec);
+    json_decref(rec);
+    return err;
+}
+
 /* ---- people ------------------------------------------------------------ */
 
 int pt_person_get(json_t **out, pt_txn *txn, const char *org, const char *username)

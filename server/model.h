@@ -43,6 +43,8 @@ int pt_org_get(json_t **out, pt_txn *txn, const char *org);
 int pt_org_put(pt_txn *txn, const json_t *org);
 /* leaver_access_days of an org record (default 90). */
 int pt_org_leaver_days(const json_t *org);
+/* The same, read from the store: PT_ENOTFOUND when there is no such org. */
+int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org);
 
 /* ---- people ------------------------------------------------------------ */
 

@@ -197,24 +197,6 @@ static void org_name_check(pt_verr *v, const json_t *body, bool required, const 
         *out = json_string_value(n);
 }
 
-static void body_no_unknown(pt_verr *v, const json_t *body, const char *const *allowed)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)body, key, val)
-    {
-        bool known = false;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(allowed[i], key) == 0)
-                known = true;
-        if (!known) {
-            char p[128];
-            snprintf(p, sizeof p, "/%s", key);
-            pt_verr_add(v, p, "unknown field");
-        }
-    }
-}
-
 /* ---- POST /api/v1/orgs ------------------------------------------------- */
 
 typedef struct org_write {
@@ -258,7 +240,7 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
     if (pt_req_json_object(req, res, &body) < 0)
         return;
     pt_verr *v = pt_verr_new();
-    body_no_unknown(v, body, allowed);
+    pt_v_no_unknown(v, body, "", allowed);
     json_t *idj = json_object_get(body, "id");
     const char *id = json_string_value(idj);
     if (!idj)
@@ -409,7 +391,7 @@ static void orgs_patch(pt_req *req, pt_res *res, void *ud)
     if (pt_req_json_object(req, res, &body) < 0)
         return;
     pt_verr *v = pt_verr_new();
-    body_no_unknown(v, body, allowed);
+    pt_v_no_unknown(v, body, "", allowed);
     const char *name;
     org_name_check(v, body, false, &name);
     if (json_is_null(json_object_get(body, "name")))

@@ -148,7 +148,6 @@ static int org_counts_build(org_counts **out, pt_txn *txn, const char *org, uint
                             int32_t today)
 {
     pt_key pfx;
-    json_t *o = NULL;
     *out = NULL;
     org_counts *oc = calloc(1, sizeof(*oc));
     if (!oc || !(oc->org = strdup(org))) {
@@ -158,10 +157,7 @@ static int org_counts_build(org_counts **out, pt_txn *txn, const char *org, uint
     oc->gen = gen;
     oc->today = today;
     build_ctx b = {oc, 90};
-    int err = pt_org_get(&o, txn, org);
-    if (err == 0)
-        b.days = pt_org_leaver_days(o);
-    json_decref(o);
+    int err = pt_org_leaver_days_get(&b.days, txn, org);
     if (err == 0 || err == PT_ENOTFOUND)
         err = pt_key_build(&pfx, org, NULL);
     if (err == 0)

@@ -24,20 +24,6 @@ static bool people_prefix(pt_key *k, const char *org)
 }
 
 /*
- * Every people route needs the organisation to exist and its leaver
- * window, which turns a stored person into the effective status shown.
- */
-static int org_leaver_days(int *days, pt_txn *txn, const char *org_id)
-{
-    json_t *org = NULL;
-    int err = pt_org_get(&org, txn, org_id);
-    if (err == 0)
-        *days = pt_org_leaver_days(org);
-    json_decref(org);
-    return err;
-}
-
-/*
  * A write transaction may run more than once (the store re-runs it after
  * growing the map), so create and patch start every attempt afresh: no
  * record, no errors, and the organisation and its leaver window re-read.
@@ -50,7 +36,7 @@ static int person_attempt_begin(json_t **rec, pt_verr **v, const char **what, in
     pt_verr_free(*v);
     *v = pt_verr_new();
     *what = "organisation";
-    return org_leaver_days(leaver_days, txn, org);
+    return pt_org_leaver_days_get(leaver_days, txn, org);
 }
 
 /* The answer to a failed create or patch: 422 with the field errors when
@@ -178,7 +164,7 @@ typedef struct org_days {
 static int org_days_read(pt_txn *txn, void *ctx)
 {
     org_days *o = ctx;
-    return org_leaver_days(&o->days, txn, o->org);
+    return pt_org_leaver_days_get(&o->days, txn, o->org);
 }
 
 void pt_people_list(pt_req *req, pt_res *res, void *ud)
@@ -225,7 +211,7 @@ static int person_read_txn(pt_txn *txn, void *ctx)
     json_decref(r->view);
     r->view = NULL;
     r->what = "organisation";
-    int err = org_leaver_days(&days, txn, r->org);
+    int err = pt_org_leaver_days_get(&days, txn, r->org);
     if (err < 0)
         return err;
     r->what = "person";

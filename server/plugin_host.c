@@ -426,18 +426,6 @@ static int h_next_seq(portico_txn *t, const char *name, uint64_t *out)
     return to_portico(pt_txn_next_seq(t->txn, full, out));
 }
 
-/* leaver_access_days of the caller's org, for the person view. */
-static int org_leaver_days(pt_txn *txn, const char *org, int *days)
-{
-    json_t *o = NULL;
-    int err = pt_org_get(&o, txn, org);
-    if (err < 0)
-        return err;
-    *days = pt_org_leaver_days(o);
-    json_decref(o);
-    return 0;
-}
-
 typedef struct people_call {
     portico_person_fn fn;
     void *arg;
@@ -474,7 +462,7 @@ static int h_people_each(portico_txn *t, portico_person_fn fn, void *arg)
     if (!t || !fn)
         return PORTICO_EINVAL;
     people_call p = {fn, arg, 90, pt_clock_today(), 0};
-    int err = org_leaver_days(t->txn, txn_org(t), &p.days);
+    int err = pt_org_leaver_days_get(&p.days, t->txn, txn_org(t));
     if (err < 0)
         return to_portico(err);
     if (pt_key_build(&pfx, txn_org(t), NULL) < 0 || pt_key_as_prefix(&pfx) < 0)
@@ -503,7 +491,7 @@ static int h_person_get(portico_txn *t, const char *username, json_t **out)
     if (!t || !out || !username || !pt_username_valid(username))
         return t && out ? PORTICO_ENOTFOUND : PORTICO_EINVAL;
     int days = 90;
-    int err = org_leaver_days(t->txn, txn_org(t), &days);
+    int err = pt_org_leaver_days_get(&days, t->txn, txn_org(t));
     if (err < 0)
         return to_portico(err);
     json_t *rec = NULL;
@@ -648,7 +636,7 @@ static int route_load_txn(pt_txn *txn, void *arg)
         return 0;
 
     int days = 90;
-    if (org_leaver_days(txn, l->org, &days) == 0 &&
+    if (pt_org_leaver_days_get(&days, txn, l->org) == 0 &&
         pt_person_get(&rec, txn, l->org, l->username) == 0) {
         l->person = pt_person_view(rec, days, pt_clock_today());
         json_decref(rec);
