@@ -485,6 +485,15 @@ class PorticoTestCase(unittest.TestCase):
         if rc not in (0, None, -signal.SIGTERM):
             raise AssertionError("porticod exited with %r on SIGTERM" % rc)
 
+    def fixtures(self):
+        """Data the whole class shares: override; made once, before the
+        class's first test (a subclass overriding setUp calls super)."""
+
+    def setUp(self):
+        if not type(self).__dict__.get("_fixtures_made"):
+            self.fixtures()
+            type(self)._fixtures_made = True
+
     def run(self, result=None):
         before = (len(result.failures) + len(result.errors)) if result else 0
         srv = getattr(type(self), "server", None)

@@ -61,16 +61,9 @@ def raw_exchange(port, head, body_chunks=(), timeout=10):
 
 class HttpTest(h.PorticoTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ready = False
-
-    def setUp(self):
-        if not type(self).ready:
-            self.create_org("web")
-            self.create_person("web", "webby", PW, roles=["portal_admin"])
-            type(self).ready = True
+    def fixtures(self):
+        self.create_org("web")
+        self.create_person("web", "webby", PW, roles=["portal_admin"])
 
     # ---------------------------------------------------------- body limits
 

@@ -12,14 +12,7 @@ CSV = ("username,display_name,email,status\n"
 
 class IsolationTest(h.PorticoTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ready = False
-
-    def setUp(self):
-        if type(self).ready:
-            return
+    def fixtures(self):
         self.create_org("org-a", "Org A")
         self.create_org("org-b", "Org B", settings={"leaver_access_days": 45})
         self.create_person("org-a", "admin-a", PW, roles=["portal_admin", "hr_admin",
@@ -31,7 +24,6 @@ class IsolationTest(h.PorticoTestCase):
         # both orgs: portal_admin in B, plain employee in A
         self.create_person("org-a", "both", PW)
         self.create_person("org-b", "both", roles=["portal_admin", "hr_admin"])
-        type(self).ready = True
 
     def snapshot_b(self):
         adm = self.as_admin()

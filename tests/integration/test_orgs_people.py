@@ -183,19 +183,15 @@ class OrgsTest(h.PorticoTestCase):
 
 class PeopleTest(h.PorticoTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ready = False
+    def fixtures(self):
+        self.create_org("ppl")
+        self.create_person("ppl", "boss", PW, roles=["portal_admin"])
+        self.create_person("ppl", "hr", PW, roles=["hr_admin"])
+        self.create_person("ppl", "worker", PW, manager="boss")
+        self.create_person("ppl", "content", PW, roles=["content_admin"])
 
     def setUp(self):
-        if not type(self).ready:
-            self.create_org("ppl")
-            self.create_person("ppl", "boss", PW, roles=["portal_admin"])
-            self.create_person("ppl", "hr", PW, roles=["hr_admin"])
-            self.create_person("ppl", "worker", PW, manager="boss")
-            self.create_person("ppl", "content", PW, roles=["content_admin"])
-            type(self).ready = True
+        super().setUp()
         self.boss = self.token("boss", PW)
 
     def test_create_person_shape(self):
@@ -548,17 +544,13 @@ CSV_HEADER = "username,display_name,email,staff_group,status,start_date,terminat
 
 class ImportAuditTest(h.PorticoTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.ready = False
+    def fixtures(self):
+        self.create_org("imp")
+        self.create_person("imp", "imp-admin", PW, roles=["portal_admin"])
+        self.create_person("imp", "imp-emp", PW)
 
     def setUp(self):
-        if not type(self).ready:
-            self.create_org("imp")
-            self.create_person("imp", "imp-admin", PW, roles=["portal_admin"])
-            self.create_person("imp", "imp-emp", PW)
-            type(self).ready = True
+        super().setUp()
         self.adm = self.token("imp-admin", PW)
 
     def import_csv(self, text, token=None, org="imp"):
