@@ -4,9 +4,9 @@
  * vaccination validation.  Linked with the portlet's pure sources (see
  * plugins/flu-countdown/CMakeLists.txt) and the core clock.
  */
-#include "check.h"
 #include "../../plugins/flu-countdown/flu.h"
-#include "clock.h"
+#include "base/clock.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdio.h>
