@@ -5,10 +5,10 @@
  * the portlet's pure sources (see plugins/flu-countdown/CMakeLists.txt)
  * and the core's clock and JSON Schema validator, which the host uses.
  */
-#include "check.h"
 #include "../../plugins/flu-countdown/flu.h"
-#include "clock.h"
-#include "schema.h"
+#include "base/clock.h"
+#include "check.h"
+#include "host/schema.h"
 
 #include <math.h>
 #include <stdio.h>

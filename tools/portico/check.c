@@ -1,9 +1,9 @@
 /*
  * check.c - `portico check`: verify every record of the store.
  */
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
-#include "model.h"
+#include "store/model.h"
 
 #include <stdarg.h>
 #include <stdio.h>
