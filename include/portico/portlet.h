@@ -101,18 +101,18 @@ extern "C" {
 
 enum portico_result {
     PORTICO_OK = 0,
-    PORTICO_ERR = -1,         /* failure: 500 */
-    PORTICO_ENOTFOUND = -2,   /* no such key / record: 404 not_found */
-    PORTICO_EEXISTS = -3,     /* insert of an existing key: 409 conflict */
-    PORTICO_EINVAL = -4,      /* bad argument (key too long, wrong value type): 500 */
-    PORTICO_ENOMEM = -5,      /* 500 */
-    PORTICO_EIO = -6,         /* storage failure: 503 */
-    PORTICO_ECONFLICT = -7,   /* state does not allow it: 409 conflict */
-    PORTICO_EBADREQUEST = -8, /* bad query (limit, cursor): 400 bad_request */
-    PORTICO_EFORBIDDEN = -9,  /* 403 forbidden */
-    PORTICO_ESTOP = -10,      /* a scan callback stops the walk (not an error) */
-    PORTICO_HIDDEN = 1,       /* summary(): leave me off this dashboard */
-    PORTICO_SKIP = 2,         /* page callback: not part of the page, keep walking */
+    PORTICO_ERR = -1,          /* failure: 500 */
+    PORTICO_ENOTFOUND = -2,    /* no such key / record: 404 not_found */
+    PORTICO_EEXISTS = -3,      /* insert of an existing key: 409 conflict */
+    PORTICO_EINVAL = -4,       /* bad argument (key too long, wrong value type): 500 */
+    PORTICO_ENOMEM = -5,       /* 500 */
+    PORTICO_EIO = -6,          /* storage failure: 503 */
+    PORTICO_ECONFLICT = -7,    /* state does not allow it: 409 conflict */
+    PORTICO_EFORBIDDEN = -8,   /* 403 forbidden */
+    PORTICO_ESTOP = -10,       /* a scan callback stops the walk (not an error) */
+    PORTICO_EBADREQUEST = -11, /* bad query (limit, cursor): 400 bad_request */
+    PORTICO_HIDDEN = 1,        /* summary(): leave me off this dashboard */
+    PORTICO_SKIP = 2,          /* page callback: not part of the page, keep walking */
 };
 
 /* ---- who is calling ----------------------------------------------------- */

@@ -37,6 +37,7 @@ SAME(PORTICO_ENOMEM, PT_ENOMEM);
 SAME(PORTICO_EIO, PT_EIO);
 SAME(PORTICO_ECONFLICT, PT_ECONFLICT);
 SAME(PORTICO_ESTOP, PT_ESTOP);
+SAME(PORTICO_EFORBIDDEN, PT_EDENIED);
 #undef SAME
 
 /* ---- the ctx ------------------------------------------------------------------- */

@@ -43,11 +43,11 @@ int pt_ph_result(int err)
     case PT_EIO:
     case PT_ECONFLICT:
     case PT_ESTOP:
+    case PT_EDENIED: /* == PORTICO_EFORBIDDEN */
+    case PORTICO_EBADREQUEST:
         return err;
     case PT_ETOOBIG:
         return PORTICO_EINVAL;
-    case PT_EDENIED:
-        return PORTICO_EFORBIDDEN;
     default:
         return err > 0 ? err : PORTICO_ERR;
     }
@@ -60,13 +60,24 @@ typedef struct txn_call {
     portico_txn_fn fn;
     void *arg;
     bool write;
+    bool ran;
+    int fn_rc; /* what the portlet's callback returned (last run) */
 } txn_call;
 
 static int txn_trampoline(pt_txn *txn, void *arg)
 {
     txn_call *c = arg;
     portico_txn t = {txn, c->ctx, c->write};
-    return c->fn(&t, c->arg);
+    c->ran = true;
+    c->fn_rc = c->fn(&t, c->arg);
+    return c->fn_rc;
+}
+
+/* The portlet's own result comes back to it unchanged (its codes are its
+ * business); only what the store said is mapped. */
+static int txn_result(const txn_call *c, int rc)
+{
+    return c->ran && rc == c->fn_rc ? rc : pt_ph_result(rc);
 }
 
 int pt_ph_read(portico_ctx *pub, portico_txn_fn fn, void *arg)
@@ -74,8 +85,8 @@ int pt_ph_read(portico_ctx *pub, portico_txn_fn fn, void *arg)
     pt_pctx *c = pt_pctx_of(pub);
     if (!pub || !fn || !c->org)
         return PORTICO_EINVAL;
-    txn_call call = {c, fn, arg, false};
-    return pt_ph_result(pt_pctx_read(c, txn_trampoline, &call));
+    txn_call call = {c, fn, arg, false, false, 0};
+    return txn_result(&call, pt_pctx_read(c, txn_trampoline, &call));
 }
 
 /*
@@ -96,8 +107,8 @@ int pt_ph_write(portico_ctx *pub, portico_txn_fn fn, void *arg)
     } else if (c->snap) {
         return PORTICO_EINVAL; /* inside someone else's read */
     }
-    txn_call call = {c, fn, arg, true};
-    return pt_ph_result(pt_store_write(c->app->store, txn_trampoline, &call));
+    txn_call call = {c, fn, arg, true, false, 0};
+    return txn_result(&call, pt_store_write(c->app->store, txn_trampoline, &call));
 }
 
 /* ---- keys ---------------------------------------------------------------------- */
