@@ -58,8 +58,6 @@ struct pt_plugins {
     unsigned char cursor_secret[PT_CURSOR_SECRET_LEN];
 };
 
-#define CURSOR_SECRET_KEY "portlet-cursor-secret"
-
 const unsigned char *pt_plugins_cursor_secret(const pt_plugins *pl)
 {
     return pl->cursor_secret;
@@ -71,7 +69,8 @@ static int cursor_secret_txn(pt_txn *txn, void *arg)
 {
     unsigned char *secret = arg;
     pt_val v;
-    int err = pt_txn_get(txn, PT_T_META, CURSOR_SECRET_KEY, strlen(CURSOR_SECRET_KEY), &v);
+    int err = pt_txn_get(txn, PT_T_META, PT_CURSOR_SECRET_META_KEY,
+                         strlen(PT_CURSOR_SECRET_META_KEY), &v);
     if (err == 0 && v.len == PT_CURSOR_SECRET_LEN) {
         memcpy(secret, v.data, v.len);
         return 0;
@@ -79,8 +78,8 @@ static int cursor_secret_txn(pt_txn *txn, void *arg)
     if (err < 0 && err != PT_ENOTFOUND)
         return err;
     randombytes_buf(secret, PT_CURSOR_SECRET_LEN);
-    return pt_txn_put(txn, PT_T_META, CURSOR_SECRET_KEY, strlen(CURSOR_SECRET_KEY), secret,
-                      PT_CURSOR_SECRET_LEN);
+    return pt_txn_put(txn, PT_T_META, PT_CURSOR_SECRET_META_KEY, strlen(PT_CURSOR_SECRET_META_KEY),
+                      secret, PT_CURSOR_SECRET_LEN);
 }
 
 /* ---- accessors ----------------------------------------------------------- */

@@ -91,7 +91,14 @@ void pt_portlet_dashboard(json_t **summary, pt_app *app, pt_txn *txn, const pt_p
                           const pt_caller *caller, const json_t *person, const json_t *config,
                           const char *dashboard, bool placed, json_t *notices);
 
-/* The installation's secret that seals list cursors. */
+/* True if a PT_T_PORTLET_DATA record has one of the shapes the host
+ * writes (JSON, bytes, counter); *why says what is wrong otherwise. */
+bool pt_portlet_record_valid(const void *key, size_t klen, const void *val, size_t vlen,
+                             const char **why);
+
+/* The installation's secret that seals list cursors, kept in PT_T_META
+ * under this key. */
+#define PT_CURSOR_SECRET_META_KEY "portlet-cursor-secret"
 const unsigned char *pt_plugins_cursor_secret(const pt_plugins *pl);
 
 /* init() and shutdown() with a ctx of their own. */

@@ -315,6 +315,39 @@ int pt_ph_get_bytes(portico_txn *t, const char *key, const void **data, size_t *
     return 0;
 }
 
+/*
+ * What a PT_T_PORTLET_DATA record may hold, for `portico check`: a
+ * counter (8 bytes, under an empty key part), bytes (NUL, content type,
+ * NUL, data) or JSON text.  Knows the layout so the checker need not.
+ */
+bool pt_portlet_record_valid(const void *key, size_t klen, const void *val, size_t vlen,
+                             const char **why)
+{
+    const char *k = key, *v = val;
+    const char *sep1 = memchr(k, '\0', klen);
+    const char *sep2 = sep1 ? memchr(sep1 + 1, '\0', klen - (size_t)(sep1 + 1 - k)) : NULL;
+    *why = NULL;
+    if (!sep2) {
+        *why = "key is not org, portlet and key";
+        return false;
+    }
+    if ((size_t)(sep2 + 1 - k) < klen && sep2[1] == '\0') {
+        if (vlen != sizeof(int64_t))
+            *why = "counter is not 8 bytes";
+        return *why == NULL;
+    }
+    if (vlen > 0 && v[0] == '\0') {
+        if (!memchr(v + 1, '\0', vlen - 1))
+            *why = "binary value has no content type";
+        return *why == NULL;
+    }
+    json_t *j = json_loadb(val, vlen, JSON_DECODE_ANY, NULL);
+    if (!j)
+        *why = "value is not valid JSON";
+    json_decref(j);
+    return j != NULL;
+}
+
 /* ---- scans and pages ------------------------------------------------------------ */
 
 typedef struct scan_call {
