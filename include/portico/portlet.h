@@ -101,18 +101,18 @@ extern "C" {
 
 enum portico_result {
     PORTICO_OK = 0,
-    PORTICO_ERR = -1,         /* failure: 500 */
-    PORTICO_ENOTFOUND = -2,   /* no such key / record: 404 not_found */
-    PORTICO_EEXISTS = -3,     /* insert of an existing key: 409 conflict */
-    PORTICO_EINVAL = -4,      /* bad argument (key too long, wrong value type): 500 */
-    PORTICO_ENOMEM = -5,      /* 500 */
-    PORTICO_EIO = -6,         /* storage failure: 503 */
-    PORTICO_ECONFLICT = -7,   /* state does not allow it: 409 conflict */
-    PORTICO_EBADREQUEST = -8, /* bad query (limit, cursor): 400 bad_request */
-    PORTICO_EFORBIDDEN = -9,  /* 403 forbidden */
-    PORTICO_ESTOP = -10,      /* a scan callback stops the walk (not an error) */
-    PORTICO_HIDDEN = 1,       /* summary(): leave me off this dashboard */
-    PORTICO_SKIP = 2,         /* page callback: not part of the page, keep walking */
+    PORTICO_ERR = -1,          /* failure: 500 */
+    PORTICO_ENOTFOUND = -2,    /* no such key / record: 404 not_found */
+    PORTICO_EEXISTS = -3,      /* insert of an existing key: 409 conflict */
+    PORTICO_EINVAL = -4,       /* bad argument (key too long, wrong value type): 500 */
+    PORTICO_ENOMEM = -5,       /* 500 */
+    PORTICO_EIO = -6,          /* storage failure: 503 */
+    PORTICO_ECONFLICT = -7,    /* state does not allow it: 409 conflict */
+    PORTICO_EFORBIDDEN = -8,   /* 403 forbidden */
+    PORTICO_ESTOP = -10,       /* a scan callback stops the walk (not an error) */
+    PORTICO_EBADREQUEST = -11, /* bad query (limit, cursor): 400 bad_request */
+    PORTICO_HIDDEN = 1,        /* summary(): leave me off this dashboard */
+    PORTICO_SKIP = 2,          /* page callback: not part of the page, keep walking */
 };
 
 /* ---- who is calling ----------------------------------------------------- */
@@ -135,10 +135,10 @@ enum portico_status {
     PORTICO_STATUS_LEAVER = 3,
 };
 /* Sets of statuses, for route gates. */
-#define PORTICO_STATUS_BIT(s)  (1u << (s))
-#define PORTICO_APPLICANTS     PORTICO_STATUS_BIT(PORTICO_STATUS_APPLICANT)
-#define PORTICO_EMPLOYEES      PORTICO_STATUS_BIT(PORTICO_STATUS_EMPLOYEE)
-#define PORTICO_LEAVERS        PORTICO_STATUS_BIT(PORTICO_STATUS_LEAVER)
+#define PORTICO_STATUS_BIT(s) (1u << (s))
+#define PORTICO_APPLICANTS    PORTICO_STATUS_BIT(PORTICO_STATUS_APPLICANT)
+#define PORTICO_EMPLOYEES     PORTICO_STATUS_BIT(PORTICO_STATUS_EMPLOYEE)
+#define PORTICO_LEAVERS       PORTICO_STATUS_BIT(PORTICO_STATUS_LEAVER)
 
 typedef struct portico_caller {
     const char *username;
@@ -252,9 +252,10 @@ typedef struct portico_portlet {
     int (*summary)(portico_ctx *ctx, const char *dashboard, json_t **out);
 
     /* Notices for the top of a dashboard ("save your pay documents before
-     * 8 February"): appends objects {code, message, ...} to `notices`
+     * 8 February"): appends objects {code, text, ...} to `notices`
      * (borrowed array).  Called for enabled portlets on every dashboard,
-     * whether or not the portlet is placed on it. */
+     * whether or not the portlet is placed on it.  Read-only, like
+     * summary(): write() returns PORTICO_EINVAL in both. */
     int (*notices)(portico_ctx *ctx, const char *dashboard, json_t *notices);
 
     /* Example data for the demo organisation, with a ctx whose caller is
@@ -311,8 +312,9 @@ struct portico_host {
     /* This organisation's config for the portlet: validated, with the
      * schema's defaults filled in (borrowed for the callback). */
     const json_t *(*config)(const portico_ctx *ctx);
-    /* True if the client asked for this media type in Accept (exactly or
-     * through a range such as application/ *; q=0 excluded). */
+    /* True if the client's Accept names this media type, exactly or as
+     * "type/ *", with q > 0.  A bare "* / *" does not count, so clients
+     * that accept anything get the route's JSON default. */
     bool (*accepts)(const portico_ctx *ctx, const char *media_type);
 
     /* -- answering (exactly one per request) -- */
@@ -441,7 +443,7 @@ struct portico_host {
     PORTICO_EXPORT const portico_portlet var
 #define PORTICO_PORTLET_HEAD                                                                       \
     .magic = PORTICO_PORTLET_MAGIC, .abi_major = PORTICO_ABI_MAJOR,                                \
-    .abi_minor = PORTICO_ABI_MINOR, .struct_size = sizeof(portico_portlet),                       \
+    .abi_minor = PORTICO_ABI_MINOR, .struct_size = sizeof(portico_portlet),                        \
     .route_size = sizeof(portico_route)
 
 #define PORTICO_EXPORT __attribute__((visibility("default")))
