@@ -49,7 +49,7 @@ static int notices(portico_ctx *ctx, const char *dashboard, json_t *list)
     json_t *v = tn_note_value(ctx, "notice");
     if (v != NULL)
         json_array_append_new(
-            list, json_pack("{s:s, s:s}", "code", "test_notice", "message",
+            list, json_pack("{s:s, s:s}", "code", "test_notice", "text",
                             json_is_string(v) ? json_string_value(v) : "a notice note exists"));
     json_decref(v);
     return PORTICO_OK;
