@@ -50,7 +50,7 @@
  *   "new reference" = the caller must json_decref; "borrowed" = valid for
  *   the stated time, do not decref.
  * - ctx, ctx->caller and every string the host returns from param(),
- *   query(), header(), body_raw(), content_type() are borrowed for the
+ *   query(), header(), body_raw() are borrowed for the
  *   callback they were given to (the whole handler for a request).
  * - body() is borrowed for the handler; config() for the callback.
  * - Storage values passed to scan/page callbacks and get_bytes() data are
@@ -340,7 +340,7 @@ struct portico_host {
     /* A response header before the answer: Content-Disposition,
      * Cache-Control, ETag, Last-Modified, Location or Retry-After only
      * (others, and values with control characters: PORTICO_EINVAL).
-     * Default Cache-Control is "private, no-store". */
+     * Default Cache-Control is "no-store". */
     int (*set_header)(portico_ctx *ctx, const char *name, const char *value);
     /* Conditional requests against the current entity tag of what the
      * route reads or changes (a quoted string, "\"v42\"").

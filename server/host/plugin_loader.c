@@ -125,6 +125,11 @@ const portico_portlet *pt_portlet_desc(const pt_portlet *p)
     return &p->desc;
 }
 
+const portico_route *pt_portlet_route_at(const pt_portlet *p, size_t i)
+{
+    return p->bindings && i < p->desc.route_count ? &p->bindings[i].route : NULL;
+}
+
 const pt_schema *pt_portlet_schema(const pt_portlet *p)
 {
     return p->schema;

@@ -47,6 +47,8 @@ void pt_plugins_refused_at(const pt_plugins *pl, size_t i, const char **file, co
                            const char **reason);
 
 const portico_portlet *pt_portlet_desc(const pt_portlet *p);
+/* The i-th route as the host serves it (its own copy), or NULL. */
+const portico_route *pt_portlet_route_at(const pt_portlet *p, size_t i);
 /* The compiled config schema. */
 const pt_schema *pt_portlet_schema(const pt_portlet *p);
 /* The file it was loaded from (base name). */

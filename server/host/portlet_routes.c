@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "store/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,16 +39,19 @@ static json_t *catalogue_item(const pt_portlet *p)
     const portico_portlet *d = pt_portlet_desc(p);
     json_t *routes = json_array();
     for (size_t i = 0; routes && i < d->route_count; i++) {
-        json_array_append_new(routes, json_pack("{s:s, s:s, s:o}", "method", d->routes[i].method,
-                                                "path", d->routes[i].path, "roles",
-                                                pt_roles_to_json(d->routes[i].roles)));
+        const portico_route *r = pt_portlet_route_at(p, i);
+        json_array_append_new(routes, json_pack("{s:s, s:s, s:o}", "method", r->method, "path",
+                                                r->path, "roles", pt_roles_to_json(r->roles)));
     }
+    char abi[16];
+    snprintf(abi, sizeof(abi), "%u.%u", (unsigned)d->abi_major, (unsigned)d->abi_minor);
     /* A copy, not a shared reference: the compiled schema is read by many
      * request threads and stays untouched. */
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name, "version",
-                     d->version, "description", d->description ? d->description : "", "dashboards",
-                     dashboards_json(d), "config_schema",
-                     json_deep_copy(pt_schema_json(pt_portlet_schema(p))), "routes", routes);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name,
+                     "version", d->version, "abi", abi, "description",
+                     d->description ? d->description : "", "dashboards", dashboards_json(d),
+                     "config_schema", json_deep_copy(pt_schema_json(pt_portlet_schema(p))),
+                     "routes", routes);
 }
 
 static void catalogue_get(pt_req *req, pt_res *res, void *ud)
