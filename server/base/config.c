@@ -27,6 +27,7 @@ void pt_config_defaults(pt_config *cfg)
     cfg->request_timeout_ms = 10000;
     cfg->keep_alive_timeout_ms = 5000;
     cfg->body_timeout_ms = 30000;
+    cfg->bulk_body_max = 64 * 1024 * 1024;
     cfg->map_size = (size_t)64 << 20;
     cfg->map_size_max = (size_t)64 << 30;
     pt_strlcpy(cfg->issuer, "portico", sizeof(cfg->issuer));
@@ -114,6 +115,7 @@ static const field fields[] = {
     FNUM(keep_alive_timeout_ms, K_UINT, 100, 600000),
     FNUM(body_timeout_ms, K_UINT, 100, 3600000),
     {"trusted_proxies", K_PROXIES, offsetof(pt_config, trusted_proxies), 0, 0, 0},
+    FNUM(bulk_body_max, K_SIZE, 1, (unsigned long long)1 << 32),
     FNUM(map_size, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 44),
     FNUM(map_size_max, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 46),
     FSTR(issuer),

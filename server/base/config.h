@@ -18,6 +18,7 @@ typedef struct pt_config {
     char config_file[1024];
     unsigned num_threads;           /* CivetWeb worker threads (default 256) */
     size_t max_body_bytes;          /* default 1 MiB */
+    size_t bulk_body_max;           /* cap on routes that ask for more (default 64 MiB) */
     unsigned request_timeout_ms;    /* whole header block; each body read (default 10 s) */
     unsigned keep_alive_timeout_ms; /* idle time between requests (default 5 s) */
     unsigned body_timeout_ms;       /* whole request body (default 30 s) */

@@ -169,14 +169,24 @@ int32_t pt_org_today(const json_t *org, int64_t now)
     return days; /* UTC */
 }
 
-int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org)
+/*
+ * An organisation's local calendar date of an instant.  A missing org (or
+ * none, a system admin's context) gets the default zone's date, so callers
+ * that only want a date never have to invent one; the error still says
+ * the org was not found.
+ */
+int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch)
 {
     json_t *rec = NULL;
-    int err = pt_org_get(&rec, txn, org);
-    if (err == 0)
-        *out = pt_org_today(rec, pt_clock_now());
+    int err = org && *org ? pt_org_get(&rec, txn, org) : 0;
+    *out = pt_org_today(rec, epoch);
     json_decref(rec);
     return err;
+}
+
+int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org)
+{
+    return pt_org_local_date(out, txn, org, pt_clock_now());
 }
 
 int pt_org_dates_get(int *leaver_days, int32_t *today, pt_txn *txn, const char *org)

@@ -54,9 +54,13 @@ const char *pt_org_time_zone(const json_t *org);
 /* The organisation's local date (days since epoch) at instant now: falls
  * back to Europe/London, then UTC, if the stored zone cannot be read. */
 int32_t pt_org_today(const json_t *org, int64_t now);
-/* The org's local date now (pt_clock_now), read from the store:
- * PT_ENOTFOUND when there is no such org.  What portlets get as today. */
+/* The org's local date now (pt_clock_now), read from the store (what
+ * portlets get as today(ctx)); as pt_org_local_date for an unknown org. */
 int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org);
+/* The organisation's local calendar date of an instant (seconds since the
+ * epoch); an unknown or empty org gets the default zone's date (and
+ * PT_ENOTFOUND for an unknown one). */
+int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch);
 /* Both leaver_access_days and the local date now, from one read. */
 int pt_org_dates_get(int *leaver_days, int32_t *today, pt_txn *txn, const char *org);
 
