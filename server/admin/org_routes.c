@@ -461,6 +461,10 @@ int pt_routes_orgs(pt_app *app)
         {"PATCH", "/api/v1/orgs/{org}/people/{username}", pt_people_patch},
         {"GET", "/api/v1/orgs/{org}/audit", audit_list},
         {"GET", "/api/v1/me", pt_me_get},
+        {"PATCH", "/api/v1/me", pt_me_patch},
+        {"POST", "/api/v1/orgs/{org}/invitations", pt_invitation_create},
+        {"POST", "/api/v1/me/invitations/{org}/accept", pt_invitation_accept},
+        {"POST", "/api/v1/me/invitations/{org}/decline", pt_invitation_decline},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {
         int err =

@@ -45,6 +45,8 @@ static void answer_failure(pt_res *res, pt_verr *v, int err, const char *what)
 {
     if (err == PT_EINVAL && pt_verr_any(v))
         pt_res_validation(res, pt_verr_take(v));
+    else if (err == PT_EEXISTS)
+        pt_res_problem(res, 409, "conflict", "%s", pt_error_last());
     else
         pt_org_answer_error(res, err, what);
 }
@@ -59,7 +61,6 @@ typedef struct person_create {
     pt_verr *v;
     json_t *rec;
     const char *password;
-    bool account_exists;
     int leaver_days;
     const char *what; /* which record a PT_ENOTFOUND/PT_EEXISTS is about */
 } person_create;
@@ -83,12 +84,19 @@ static int person_create_check(pt_txn *txn, void *ctx)
         return PT_EINVAL;
     const char *user = json_string_value(json_object_get(p->rec, "username"));
     p->what = "person";
-    if (pt_people_exists(&pc, user))
+    if (pt_people_exists(&pc, user)) {
+        pt_error_set("%s is already a person of this organisation", user);
         return PT_EEXISTS;
+    }
     err = pt_account_get(&acc, txn, user);
-    p->account_exists = err == 0;
     json_decref(acc);
-    return err == 0 || err == PT_ENOTFOUND ? 0 : err;
+    if (err == 0) {
+        pt_error_set("the username %s is already taken; to add an existing account to this "
+                     "organisation, invite it (POST /api/v1/orgs/%s/invitations)",
+                     user, p->org);
+        return PT_EEXISTS;
+    }
+    return err == PT_ENOTFOUND ? 0 : err;
 }
 
 static int person_create_write(pt_txn *txn, void *ctx)
@@ -98,7 +106,7 @@ static int person_create_write(pt_txn *txn, void *ctx)
     if (err < 0)
         return err;
     p->what = "person";
-    return pt_people_insert(txn, p->org, p->rec, p->account_exists ? NULL : p->hash, p->actor);
+    return pt_people_insert(txn, p->org, p->rec, p->hash, p->actor);
 }
 
 void pt_people_create(pt_req *req, pt_res *res, void *ud)
@@ -115,7 +123,7 @@ void pt_people_create(pt_req *req, pt_res *res, void *ud)
     person_create p = {.org = org, .body = body, .actor = c->username};
     char hash[128];
     int err = pt_store_read(app->store, person_create_check, &p);
-    if (err == 0 && p.password && !p.account_exists) {
+    if (err == 0 && p.password) {
         err = pt_password_hash(hash, p.password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
         p.hash = hash;
     }
@@ -369,6 +377,12 @@ static int me_read_txn(pt_txn *txn, void *ctx)
         "access_ends",
         c->status == PT_STATUS_LEAVER && c->access_ends >= 0 ? json_string(ends) : json_null(),
         "mfa_enabled", json_is_true(json_object_get(totp, "confirmed")), "memberships", mem);
+    if (r->out) {
+        json_t *d = json_object_get(acc, "default_org");
+        json_object_set_new(r->out, "default_org",
+                            json_is_string(d) ? json_incref(d) : json_null());
+        json_object_set_new(r->out, "invitations", pt_invitations_view(txn, acc));
+    }
     json_decref(acc);
     json_decref(org);
     json_decref(person);

@@ -63,6 +63,18 @@ int pt_people_insert(pt_txn *txn, const char *org, json_t *person, const char *p
     }
     if (err != PT_ENOTFOUND)
         return err;
+    /* An organisation never takes over an account by naming it: an
+     * existing username anywhere is a conflict, and the account can only
+     * join this organisation by accepting an invitation. */
+    if ((err = pt_account_get(&old, txn, user)) == 0) {
+        json_decref(old);
+        pt_error_set("the username %s is already taken; to add an existing account to this "
+                     "organisation, invite it (POST /api/v1/orgs/%s/invitations)",
+                     user, org);
+        return PT_EEXISTS;
+    }
+    if (err != PT_ENOTFOUND)
+        return err;
     pt_time_format(now, pt_clock_now());
     json_object_set_new(person, "created_at", json_string(now));
     json_object_set_new(person, "updated_at", json_string(now));

@@ -219,12 +219,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * Login without an org: the first membership in id order that the person
- * can use today.  An expired leaver membership is skipped rather than
- * chosen, because any organisation may add a known username as a
- * membership (with any termination date), and must not thereby lock the
- * person out of their other organisations.  A system admin with nothing
- * usable gets a token with no org, like one with no memberships at all.
+ * Login without an org: the account's default_org when it is usable today,
+ * else the first membership in id order that the person can use today.
+ * Only accepted memberships are in `orgs` (an invitation is not), so this
+ * never lands in an organisation the person has not accepted.  An expired leaver membership is
+ * skipped rather than chosen, because any organisation may add a known username as a membership
+ * (with any termination date), and must not thereby lock the person out of their other
+ * organisations.  A system admin with nothing usable gets a token with no org, like one with no
+ * memberships at all.
  */
 static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
 {
@@ -243,6 +245,15 @@ static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
     }
     if (k > 1)
         qsort(ids, k, sizeof *ids, cmp_str);
+    /* The account's chosen default (PATCH /me) is tried first. */
+    const char *def = json_string_value(json_object_get(acct, "default_org"));
+    for (size_t i = 1; def && i < k; i++) {
+        if (strcmp(ids[i], def) == 0) {
+            memmove(ids + 1, ids, i * sizeof *ids);
+            ids[0] = def;
+            break;
+        }
+    }
     for (size_t i = 0; i < k; i++) {
         pt_strlcpy(ctx->c.org, ids[i], sizeof ctx->c.org);
         err = pt_membership_load(&ctx->c, txn, ctx->today);

@@ -567,6 +567,18 @@ class PorticoTestCase(unittest.TestCase):
         self.assertEqual(r.status, 201, "create person %s/%s: %r" % (org, username, r))
         return r.body
 
+    def add_member(self, org, username, password, token=None, **fields):
+        """Adds an existing account to another organisation the only way
+        there is: an admin invites it, the holder (signed in) accepts."""
+        body = self.person_body(username, **fields)
+        r = self.api.post(API + "/orgs/%s/invitations" % org, body,
+                          token=token or self.as_admin())
+        self.assertEqual(r.status, 201, "invite %s to %s: %r" % (username, org, r))
+        tok = self.token(username, password)
+        r = self.api.post(API + "/me/invitations/%s/accept" % org, token=tok)
+        self.assertEqual(r.status, 200, "accept %s into %s: %r" % (username, org, r))
+        return r.body
+
     def set_clock(self, when):
         """Fix the server clock (datetime, ISO string) or return it to real
         time (None)."""

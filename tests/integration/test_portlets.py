@@ -319,7 +319,7 @@ class PortletsTest(h.PorticoTestCase):
         a, b = self.org("isa"), self.org("isb")
         # one account with a membership in both organisations
         self.create_person(a, "isx", PW)
-        self.create_person(b, "isx")
+        self.add_member(b, "isx", PW)
         self.enable(a, "test-notes")
         self.enable(b, "test-notes")
         ta, tb = self.tok("isx", a), self.tok("isx", b)

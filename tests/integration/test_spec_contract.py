@@ -491,7 +491,28 @@ class SpecContractTest(PorticoTestCase):
         self.person(adm, ORG, "gone", start_date="2019-04-01",
                     termination_date=str(today - datetime.timedelta(days=200)))
         self.person(adm, OTHER, "otheradmin", roles=["portal_admin"])
-        self.person(adm, OTHER, "emp")  # a second membership of the same account
+        # a second membership of the same account: naming it is 409, it is
+        # invited and accepts
+        c("POST", API + "/orgs/%s/people" % OTHER, 409,
+          {"username": "emp", "display_name": "Emp", "email": "emp@example.org",
+           "status": "employee"}, token=adm)
+        inv = {"username": "emp", "display_name": "Emp in Other", "email": "emp@example.org",
+               "status": "employee"}
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 201, inv, token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 409, inv, token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 404, dict(inv, username="nobody"),
+          token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 422, dict(inv, password="x" * 10),
+          token=adm)
+        emp_first = self.token_for("emp")
+        c("GET", API + "/me", 200, token=emp_first)
+        c("POST", API + "/me/invitations/%s/decline" % ORG, 404, token=emp_first)
+        c("POST", API + "/me/invitations/%s/accept" % OTHER, 200, token=emp_first)
+        c("PATCH", API + "/me", 200, {"default_org": ORG}, token=emp_first)
+        c("PATCH", API + "/me", 422, {"default_org": "third-trust"}, token=emp_first)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 201, dict(inv, username="pa"),
+          token=adm)
+        c("POST", API + "/me/invitations/%s/decline" % OTHER, 204, token=self.token_for("pa"))
         c("POST", API + "/orgs/%s/people" % ORG, 409,
           {"username": "emp", "display_name": "Dup", "email": "d@example.org",
            "status": "employee"}, token=adm)
