@@ -343,8 +343,39 @@ static void too_many_attempts(pt_res *res, int64_t retry_after)
     char ra[32];
     snprintf(ra, sizeof ra, "%lld", (long long)retry_after);
     pt_res_header(res, "Retry-After", ra);
-    pt_res_problem(res, 429, "too_many_attempts",
-                   "too many failed sign-ins for this user; try again later");
+    pt_res_problem(res, 429, "too_many_attempts", "too many failed sign-ins; try again later");
+}
+
+/* A username as it may appear in a log line: what a client sent is cut
+ * short and anything outside the username alphabet becomes '?', so a
+ * crafted name cannot forge log lines. */
+static void log_safe(char out[72], const char *in)
+{
+    size_t n = 0;
+    for (; in && in[n] && n < 64; n++) {
+        unsigned char ch = (unsigned char)in[n];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || strchr("._@-:", ch);
+        out[n] = ok ? (char)ch : '?';
+    }
+    out[n] = 0;
+    if (in && in[n])
+        pt_strlcpy(out + n, "...", 4);
+}
+
+/* Failed sign-ins and lock-outs are logged with username and address
+ * (never the password), so an operator can see guessing and spraying. */
+static void log_failure(pt_app *app, const pt_login_attempt *a, const char *why, int64_t now)
+{
+    char user[72], addr[72];
+    int64_t secs;
+    log_safe(user, a->user);
+    log_safe(addr, a->addr);
+    pt_log_warn("auth", "login failed for %s from %s: %s", user, addr, why);
+    const char *locked = pt_login_guard_locked(app->login_guard, a, now, &secs);
+    if (locked)
+        pt_log_warn("auth", "login locked out for %s from %s: %s limit reached, %llds", user, addr,
+                    locked, (long long)secs);
 }
 
 /*
@@ -365,6 +396,7 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     session_ctx sctx;
     bool keep_failure = false; /* the reserved attempt stays counted */
     bool reserved = false;
+    pt_login_attempt att;
     int64_t now = 0;
     int err;
 
@@ -382,7 +414,8 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     }
 
     now = pt_clock_now();
-    int64_t wait = pt_throttle_reserve(app->throttle, username, now);
+    int64_t wait =
+        pt_login_guard_reserve(app->login_guard, &att, username, pt_req_remote(req), now);
     if (wait > 0) {
         too_many_attempts(res, wait);
         goto done;
@@ -396,14 +429,15 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         goto done;
     }
     const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
-    if (!hash) {
-        pt_password_dummy_verify(password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
-        keep_failure = true;
-        invalid_credentials(res);
+    err = hash ? pt_password_check(hash, password)
+               : pt_password_dummy_verify(password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
+    if (err == PT_EBUSY) { /* not an attempt: nothing was checked */
+        pt_res_error(res, err);
         goto done;
     }
-    if (!pt_password_verify(hash, password)) {
+    if (!hash || err < 0) {
         keep_failure = true;
+        log_failure(app, &att, hash ? "wrong password" : "unknown user", now);
         invalid_credentials(res);
         goto done;
     }
@@ -419,6 +453,7 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         if (!pt_totp_check(&sctx.otp_step, json_string_value(json_object_get(totp, "secret")), otp,
                            now, last)) {
             keep_failure = true;
+            log_failure(app, &att, "wrong one-time code", now);
             pt_res_problem(res, 401, "mfa_required", "the one-time code is not valid");
             goto done;
         }
@@ -439,23 +474,25 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     sctx.today = pt_clock_today();
     sctx.ttl = app->cfg.refresh_ttl;
     err = pt_store_write(app->store, login_txn, &sctx);
-    if (sctx.outcome == OUT_OTP_USED)
+    if (sctx.outcome == OUT_OTP_USED) {
         keep_failure = true;
+        log_failure(app, &att, "one-time code already used", now);
+    }
     if (answer_outcome(res, sctx.outcome))
         goto done;
     if (err < 0) {
         pt_res_error(res, err);
         goto done;
     }
-    pt_throttle_reset(app->throttle, username);
+    pt_login_guard_success(app->login_guard, &att, now);
     reserved = false;
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
-    pt_log_info("auth", "login %s org=%s mfa=%d", username, sctx.c.org[0] ? sctx.c.org : "-",
-                (int)mfa);
+    pt_log_info("auth", "login %s org=%s mfa=%d from %s", username,
+                sctx.c.org[0] ? sctx.c.org : "-", (int)mfa, pt_req_remote(req));
 
 done:
     if (reserved && !keep_failure)
-        pt_throttle_release(app->throttle, username, now);
+        pt_login_guard_release(app->login_guard, &att, now);
     session_ctx_reset(&sctx);
     json_decref(actx.account);
     json_decref(body);

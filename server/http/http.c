@@ -235,6 +235,13 @@ const char *pt_req_body(const pt_req *req, size_t *len)
     return req->body ? req->body : "";
 }
 
+const char *pt_req_remote(const pt_req *req)
+{
+    /* TODO(trusted proxies): the socket peer for now; the client address
+     * from X-Forwarded-For of configured proxies belongs here. */
+    return req->remote;
+}
+
 const struct pt_caller *pt_req_caller(const pt_req *req)
 {
     return req->has_caller ? &req->caller : NULL;
@@ -464,6 +471,11 @@ void pt_res_error(pt_res *res, int err)
         break;
     case PT_ETOOBIG:
         pt_res_problem(res, 413, "payload_too_large", "%s", *detail ? detail : "too large");
+        break;
+    case PT_EBUSY:
+        pt_res_header(res, "Retry-After", "1");
+        pt_res_problem(res, 503, "server_busy", "%s",
+                       *detail ? detail : "the server is busy; try again shortly");
         break;
     default:
         pt_log_error("http", "internal error %d: %s", err, detail);
