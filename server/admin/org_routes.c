@@ -459,6 +459,7 @@ int pt_routes_orgs(pt_app *app)
         {"POST", "/api/v1/orgs/{org}/people/import", pt_people_import},
         {"GET", "/api/v1/orgs/{org}/people/{username}", pt_people_get},
         {"PATCH", "/api/v1/orgs/{org}/people/{username}", pt_people_patch},
+        {"DELETE", "/api/v1/orgs/{org}/people/{username}/mfa", pt_people_mfa_reset},
         {"GET", "/api/v1/orgs/{org}/audit", audit_list},
         {"GET", "/api/v1/me", pt_me_get},
         {"PATCH", "/api/v1/me", pt_me_patch},

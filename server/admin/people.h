@@ -54,6 +54,14 @@ json_t *pt_person_view(const json_t *person, int leaver_access_days, int32_t tod
 int pt_people_insert(pt_txn *txn, const char *org, json_t *person, const char *password_hash,
                      const char *actor);
 
+/*
+ * Removes the MFA (enrolled or pending) of username's account, which must
+ * be an active member of org (else PT_ENOTFOUND), and audits "mfa.reset"
+ * in org as actor.  *was_enabled tells whether MFA was on.
+ */
+int pt_person_mfa_reset(bool *was_enabled, pt_txn *txn, const char *org, const char *username,
+                        const char *actor);
+
 /* Checks the person store for pt_person_validate (ctx is a pt_people_ctx). */
 typedef struct pt_people_ctx {
     pt_txn *txn;
@@ -110,6 +118,7 @@ void pt_people_list(pt_req *req, pt_res *res, void *ud);
 void pt_people_get(pt_req *req, pt_res *res, void *ud);
 void pt_people_patch(pt_req *req, pt_res *res, void *ud);
 void pt_people_import(pt_req *req, pt_res *res, void *ud);
+void pt_people_mfa_reset(pt_req *req, pt_res *res, void *ud);
 void pt_me_get(pt_req *req, pt_res *res, void *ud);
 
 /* ---- invitations (invitations.c) --------------------------------------- */

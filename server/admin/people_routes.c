@@ -311,6 +311,39 @@ void pt_people_patch(pt_req *req, pt_res *res, void *ud)
     json_decref(body);
 }
 
+/* ---- DELETE /api/v1/orgs/{org}/people/{username}/mfa ------------------- */
+
+typedef struct mfa_reset {
+    const char *org, *user, *actor;
+    bool was_enabled;
+} mfa_reset;
+
+static int mfa_reset_txn(pt_txn *txn, void *ctx)
+{
+    mfa_reset *m = ctx;
+    return pt_person_mfa_reset(&m->was_enabled, txn, m->org, m->user, m->actor);
+}
+
+void pt_people_mfa_reset(pt_req *req, pt_res *res, void *ud)
+{
+    (void)ud;
+    const char *org = pt_req_param(req, "org");
+    const pt_caller *c = pt_org_guard(req, res, org, PT_ROLE_PORTAL_ADMIN);
+    if (!c)
+        return;
+    mfa_reset m = {org, pt_req_param(req, "username"), c->username, false};
+    int err = pt_store_write(pt_req_app(req)->store, mfa_reset_txn, &m);
+    if (err == PT_ENOTFOUND) {
+        pt_res_problem(res, 404, "not_found", "%s", pt_error_last());
+        return;
+    }
+    if (err < 0) {
+        pt_res_error(res, err);
+        return;
+    }
+    pt_res_empty(res, 204);
+}
+
 /* ---- GET /api/v1/me ---------------------------------------------------- */
 
 typedef struct me_read {

@@ -96,3 +96,49 @@ bool pt_people_exists(void *ctx, const char *username)
     json_decref(p);
     return true;
 }
+
+/*
+ * A lost phone must not be a permanent lock-out, so an organisation's
+ * admin can remove a person's MFA; the person then signs in with the
+ * password and enrols again.  MFA belongs to the account, which may have
+ * memberships elsewhere, so only an organisation where the account is an
+ * active (accepted) member may do it: an invitation or a name is not
+ * enough.
+ */
+int pt_person_mfa_reset(bool *was_enabled, pt_txn *txn, const char *org, const char *username,
+                        const char *actor)
+{
+    json_t *acct = NULL;
+    *was_enabled = false;
+    pt_people_ctx pc = {txn, org};
+    int err = pt_account_get(&acct, txn, username);
+    if (err < 0 || !pt_people_exists(&pc, username)) {
+        json_decref(acct);
+        pt_error_set("%s is not a member of %s", username, org);
+        return err < 0 && err != PT_ENOTFOUND ? err : PT_ENOTFOUND;
+    }
+    bool member = false;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(acct, "orgs"), i, it)
+    {
+        if (json_is_string(it) && strcmp(json_string_value(it), org) == 0)
+            member = true;
+    }
+    if (!member) {
+        json_decref(acct);
+        pt_error_set("%s is not a member of %s", username, org);
+        return PT_ENOTFOUND;
+    }
+    *was_enabled = json_is_true(json_object_get(json_object_get(acct, "totp"), "confirmed"));
+    json_t *before = json_pack("{s:b}", "mfa_enabled", *was_enabled);
+    json_t *after = json_pack("{s:b}", "mfa_enabled", 0);
+    if (!before || !after || json_object_set_new(acct, "totp", json_null()) < 0)
+        err = PT_ENOMEM;
+    else if ((err = pt_account_put(txn, acct)) == 0)
+        err = pt_audit_append(txn, org, actor, "mfa.reset", username, before, after);
+    json_decref(before);
+    json_decref(after);
+    json_decref(acct);
+    return err;
+}

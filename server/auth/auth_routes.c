@@ -639,12 +639,89 @@ static int mfa_enrol_txn(pt_txn *txn, void *vctx)
     return err;
 }
 
+/*
+ * The body of an MFA change, with `password` required (and `otp` when
+ * asked); an empty body counts as {} so a client that sends none learns
+ * which fields are missing (422).  false after answering.
+ */
+static bool mfa_body(pt_req *req, pt_res *res, json_t **body, const char **password,
+                     const char **otp)
+{
+    static const char *const allowed[] = {"password", "otp", NULL};
+    size_t len;
+    *body = NULL;
+    pt_req_body(req, &len);
+    if (len == 0)
+        *body = json_object();
+    else if (pt_req_json_object(req, res, body) < 0)
+        return false;
+    pt_verr *v = pt_verr_new();
+    pt_v_no_unknown(v, *body, "", otp ? allowed : (const char *const[]){"password", NULL});
+    *password = pt_v_string(v, *body, "password", "/password", true, 1, 4096);
+    if (otp)
+        *otp = pt_v_string(v, *body, "otp", "/otp", true, 1, 16);
+    bool ok = !pt_verr_any(v);
+    if (!ok)
+        pt_res_validation(res, pt_verr_take(v));
+    pt_verr_free(v);
+    return ok;
+}
+
+/*
+ * Asks for the current password again, so that a stolen access token
+ * alone cannot change MFA.  Wrong passwords count against the same limits
+ * as logins (a token is no licence to guess), and are logged.  false
+ * after answering 401 invalid_credentials, 429 or 503.
+ */
+static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char *password)
+{
+    pt_app *app = pt_req_app(req);
+    pt_login_attempt att;
+    int64_t now = pt_clock_now();
+    int64_t wait =
+        pt_login_guard_reserve(app->login_guard, &att, c->username, pt_req_remote(req), now);
+    if (wait > 0) {
+        too_many_attempts(res, wait);
+        return false;
+    }
+    account_ctx actx = {c->username, NULL};
+    int err = pt_store_read(app->store, account_read_txn, &actx);
+    const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
+    if (err == 0)
+        err = hash ? pt_password_check(hash, password) : PT_EDENIED;
+    json_decref(actx.account);
+    if (err == PT_EDENIED) {
+        log_failure(app, &att, "wrong password for an MFA change", now);
+        invalid_credentials(res);
+        return false;
+    }
+    pt_login_guard_release(app->login_guard, &att, now);
+    return !answer_account_error(res, err);
+}
+
+/* A leaver enrols no more: MFA is for getting at pay documents after
+ * leaving, and must be set up by the person while still employed. */
+static bool mfa_enrol_allowed(pt_res *res, const pt_caller *c)
+{
+    if (c->status != PT_STATUS_LEAVER)
+        return true;
+    pt_res_problem(res, 403, "forbidden",
+                   "MFA enrolment must happen while employed, before the termination date");
+    return false;
+}
+
 static void h_mfa_enrol(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
     const pt_caller *c = caller_or_401(req, res);
     char secret[64];
-    if (!c)
+    json_t *body = NULL;
+    const char *password;
+    if (!c || !mfa_enrol_allowed(res, c))
+        return;
+    bool ok = mfa_body(req, res, &body, &password, NULL) && mfa_reauth(req, res, c, password);
+    json_decref(body);
+    if (!ok)
         return;
     if (pt_totp_new_secret(secret) < 0) {
         pt_res_error(res, PT_ERR);
@@ -702,7 +779,7 @@ static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
     (void)ud;
     const pt_caller *c = caller_or_401(req, res);
     json_t *body = NULL;
-    if (!c)
+    if (!c || !mfa_enrol_allowed(res, c))
         return;
     if (pt_req_json_object(req, res, &body) < 0)
         return;
@@ -721,6 +798,58 @@ static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
 done:
     json_decref(body);
     pt_verr_free(v);
+}
+
+/* ---- DELETE /api/v1/me/mfa/totp ------------------------------------------ */
+
+/* Removing MFA takes the password (checked before) and a current code,
+ * spent like a login's, so neither a stolen token nor a stolen password
+ * alone can switch it off. */
+static int mfa_remove_txn(pt_txn *txn, void *vctx)
+{
+    mfa_ctx *ctx = vctx;
+    json_t *acct = NULL;
+    int err = mfa_account_get(&acct, txn, ctx);
+    if (err < 0)
+        return err;
+    json_t *totp = json_object_get(acct, "totp");
+    int64_t last = (int64_t)json_integer_value(json_object_get(totp, "last_step"));
+    if (!json_is_true(json_object_get(totp, "confirmed"))) {
+        ctx->outcome = OUT_CONFLICT;
+        err = PT_ECONFLICT;
+    } else if (!pt_totp_check(NULL, json_string_value(json_object_get(totp, "secret")), ctx->otp,
+                              ctx->now, last)) {
+        ctx->outcome = OUT_OTP_USED;
+        err = PT_EDENIED;
+    } else if (json_object_set_new(acct, "totp", json_null()) < 0) {
+        err = PT_ENOMEM;
+    } else if ((err = pt_account_put(txn, acct)) == 0 && ctx->c->org[0]) {
+        err = pt_audit_append(txn, ctx->c->org, ctx->c->username, "mfa.disable", ctx->c->username,
+                              NULL, NULL);
+    }
+    json_decref(acct);
+    return err;
+}
+
+static void h_mfa_remove(pt_req *req, pt_res *res, void *ud)
+{
+    (void)ud;
+    const pt_caller *c = caller_or_401(req, res);
+    json_t *body = NULL;
+    const char *password, *otp;
+    if (!c)
+        return;
+    if (mfa_body(req, res, &body, &password, &otp) && mfa_reauth(req, res, c, password)) {
+        mfa_ctx ctx = {c, NULL, otp, pt_clock_now(), OUT_OK};
+        int err = pt_store_write(pt_req_app(req)->store, mfa_remove_txn, &ctx);
+        if (ctx.outcome == OUT_CONFLICT)
+            pt_res_problem(res, 409, "conflict", "MFA is not enabled for this account");
+        else if (!answer_outcome(res, ctx.outcome) && !answer_account_error(res, err)) {
+            pt_log_info("auth", "mfa removed by %s", c->username);
+            pt_res_empty(res, 204);
+        }
+    }
+    json_decref(body);
 }
 
 /* ---- registration ------------------------------------------------------- */
@@ -752,6 +881,7 @@ int pt_routes_auth(pt_app *app)
         {"POST", "/api/v1/auth/logout", 0, h_logout},
         {"GET", "/.well-known/jwks.json", PT_ROUTE_PUBLIC, h_jwks},
         {"POST", "/api/v1/me/mfa/totp", 0, h_mfa_enrol},
+        {"DELETE", "/api/v1/me/mfa/totp", 0, h_mfa_remove},
         {"POST", "/api/v1/me/mfa/totp/confirm", 0, h_mfa_confirm},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {

@@ -286,7 +286,7 @@ class AuthTest(h.PorticoTestCase):
         tok = self.token("mfa-user", PW)
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": "123456"}, token=tok)
         self.assert_problem(r, 409, "conflict", "confirm with nothing pending")
-        r = self.api.post(API + "/me/mfa/totp", token=tok)
+        r = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         self.assertEqual(r.status, 200, r)
         secret, uri = r.body["secret"], r.body["otpauth_uri"]
         self.assertTrue(uri.startswith("otpauth://totp/"), uri)
@@ -302,7 +302,7 @@ class AuthTest(h.PorticoTestCase):
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": h.totp(secret)}, token=tok)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body.get("mfa_enabled"), True)
-        r = self.api.post(API + "/me/mfa/totp", token=tok)
+        r = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         self.assert_problem(r, 409, "conflict", "enrol again after confirmation")
         self.assertEqual(self.me(tok).body.get("mfa_enabled"), True)
         # login now needs the otp (the confirming code is spent: use the
@@ -330,7 +330,7 @@ class AuthTest(h.PorticoTestCase):
     def test_totp_code_is_single_use(self):
         self.create_person("auth-b", "replay-user", PW)
         tok = self.token("replay-user", PW)
-        secret = self.api.post(API + "/me/mfa/totp", token=tok).body["secret"]
+        secret = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok).body["secret"]
         confirm_code = h.totp(secret)
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": confirm_code}, token=tok)
         self.assertEqual(r.status, 200, r)

@@ -422,7 +422,7 @@ class HttpTest(h.PorticoTestCase):
         self.login_raw("webby", "wrong-password-zz")
         self.api.get(API + "/me", token="not.a.token")
         tok = self.token("webby", PW)
-        self.api.post(API + "/me/mfa/totp", token=tok)
+        self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         time.sleep(0.3)
         log = self.server.log_text()
         self.assertNotIn(self.server.admin_password, log, "admin password in the log")

@@ -610,19 +610,33 @@ class SpecContractTest(PorticoTestCase):
 
         # ---- MFA
         c("POST", API + "/me/mfa/totp/confirm", 409, {"otp": "123456"}, token=hr)
-        r = c("POST", API + "/me/mfa/totp", 200, token=hr)
+        c("POST", API + "/me/mfa/totp", 422, token=hr)
+        c("POST", API + "/me/mfa/totp", 401, {"password": "not-the-password"}, token=hr)
+        c("DELETE", API + "/me/mfa/totp", 409, {"password": PASSWORD, "otp": "123456"},
+          token=hr)
+        c("DELETE", API + "/me/mfa/totp", 422, {}, token=hr)
+        r = c("POST", API + "/me/mfa/totp", 200, {"password": PASSWORD}, token=hr)
         secret = r.body["secret"]
         c("POST", API + "/me/mfa/totp/confirm", 422, {"otp": "000000" if h.totp(
             secret, NOW.timestamp()) != "000000" else "111111"}, token=hr)
         c("POST", API + "/me/mfa/totp/confirm", 422, {"otp": 42, "x": 1}, token=hr)
         c("POST", API + "/me/mfa/totp/confirm", 200,
           {"otp": h.totp(secret, NOW.timestamp())}, token=hr)
-        c("POST", API + "/me/mfa/totp", 409, token=hr)
+        c("POST", API + "/me/mfa/totp", 409, {"password": PASSWORD}, token=hr)
         c("GET", API + "/me", 200, token=hr)
         self.login("hr", PASSWORD, expect=401)  # mfa_required
         self.set_clock(NOW + datetime.timedelta(seconds=60))
         self.login("hr", PASSWORD, otp=h.totp(secret, NOW.timestamp() + 60))
+        c("DELETE", API + "/me/mfa/totp", 401,
+          {"password": PASSWORD, "otp": h.totp(secret, NOW.timestamp() + 60)}, token=hr)
+        c("DELETE", API + "/me/mfa/totp", 204,
+          {"password": PASSWORD, "otp": h.totp(secret, NOW.timestamp() + 90)}, token=hr)
         self.set_clock(NOW)
+        c("POST", API + "/me/mfa/totp", 403, {"password": PASSWORD}, token=leaver)
+        c("DELETE", API + "/orgs/%s/people/hr/mfa" % ORG, 403, token=hr)
+        c("DELETE", API + "/orgs/%s/people/nobody/mfa" % ORG, 404, token=pa)
+        c("DELETE", API + "/orgs/%s/people/hr/mfa" % ORG, 204, token=pa)
+        self.login("hr", PASSWORD)
 
         # ---- portlets: catalogue and per-org settings
         c("GET", API + "/portlets", 200, token=adm)
