@@ -6,6 +6,7 @@
 #include "admin/people.h"
 
 #include "base/clock.h"
+#include "http/cors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,25 @@ static void org_settings_merge(pt_verr *v, const json_t *in, json_t *into)
                 pt_verr_add(v, "/settings/branding", "must be an object");
             else
                 json_object_set_new(into, key, json_deep_copy(val));
+        } else if (strcmp(key, "cors_origins") == 0) {
+            size_t i;
+            json_t *it;
+            bool ok = (json_is_array(val) && json_array_size(val) <= PT_CORS_MAX_ORIGINS) ||
+                      json_is_null(val);
+            json_array_foreach(val, i, it)
+            {
+                if (!json_is_string(it) || !pt_cors_origin_valid(json_string_value(it)))
+                    ok = false;
+            }
+            if (!ok)
+                pt_verr_add(v, "/settings/cors_origins",
+                            "must be an array of at most %d origins like https://host or "
+                            "https://host:port (lower case, no path)",
+                            PT_CORS_MAX_ORIGINS);
+            else if (json_is_null(val))
+                json_object_set_new(into, key, json_array());
+            else
+                json_object_set_new(into, key, json_deep_copy(val));
         } else if (strcmp(key, "notices") == 0) {
             size_t i;
             json_t *it;
@@ -269,6 +289,7 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
         pt_org_answer_error(res, err, "organisation");
         goto done;
     }
+    pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
     char loc[128];
     snprintf(loc, sizeof loc, "/api/v1/orgs/%s", id);
     pt_res_header(res, "Location", loc);
@@ -412,6 +433,7 @@ static void orgs_patch(pt_req *req, pt_res *res, void *ud)
             json_decref(p.result);
             pt_org_answer_error(res, err, "organisation");
         } else {
+            pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
             pt_res_json(res, 200, p.result);
         }
     }

@@ -10,6 +10,7 @@
 #include "base/crypto.h"
 #include "base/log.h"
 #include "host/plugins.h"
+#include "http/cors.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -51,6 +52,7 @@ static void app_free(pt_app *app)
     pt_router_free(app->router);
     pt_metrics_free(app->metrics);
     pt_login_guard_free(app->login_guard);
+    pt_cors_free(app->cors);
     pt_token_cache_free(app->token_cache);
     pt_keys_free(app->keys);
     pt_store_close(app->store);
@@ -144,6 +146,8 @@ int main(int argc, char **argv)
                                                 : (unsigned)(cpus > 0 && cpus < 512 ? cpus * 2 : 4);
     pt_password_limit_set(slots, app.cfg.pwhash_wait_ms);
     /* Room for the tokens of a busy quarter hour: 16k slots, ~5 MiB. */
+    if (pt_cors_new(&app.cors) < 0 || pt_cors_reload(app.cors, app.store) < 0)
+        return fail(&app, "cannot load the CORS allow-list");
     if (pt_token_cache_new(&app.token_cache, 16384) < 0)
         return fail(&app, "cannot create the token cache");
 

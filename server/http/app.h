@@ -23,6 +23,7 @@
 struct pt_app;
 struct pt_keys;
 struct pt_login_guard;
+struct pt_cors;
 struct pt_plugins;
 struct pt_token_cache;
 
@@ -44,6 +45,7 @@ typedef struct pt_app {
     size_t openapi_len;
     struct pt_token_cache *token_cache; /* NULL: verify every request */
     pt_authenticate_fn authenticate;    /* NULL: every token is refused */
+    struct pt_cors *cors;               /* NULL: no origin is allowed */
 } pt_app;
 
 #endif

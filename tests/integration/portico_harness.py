@@ -120,6 +120,8 @@ def ecdsa_sign(d, msg):
         if r == 0:
             continue
         s = pow(k, -1, _N) * (z + r * d) % _N
+        if s > _N // 2:  # porticod accepts only low-S signatures
+            s = _N - s
         if s:
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 

@@ -432,7 +432,7 @@ class SpecContractTest(PorticoTestCase):
         c("GET", "/", 200)
         c("GET", "/healthz", 200)
         c("GET", "/readyz", 200)
-        c("GET", "/metrics", 200)
+        c("GET", "/metrics", 401)
         c("GET", API + "/openapi.json", 200)
         c("GET", "/.well-known/jwks.json", 200)
 
@@ -443,6 +443,7 @@ class SpecContractTest(PorticoTestCase):
         adm = r.body["access_token"]
         c("POST", API + "/auth/refresh", 401, {"refresh_token": "garbage"})
         c("GET", API + "/me", 200, token=adm)
+        c("GET", "/metrics", 200, token=adm)
 
         # ---- organisations
         c("POST", API + "/orgs", 201, {
