@@ -23,6 +23,7 @@ void pt_config_defaults(pt_config *cfg)
     pt_strlcpy(cfg->data_dir, "./data", sizeof(cfg->data_dir));
     cfg->num_threads = 64;
     cfg->max_body_bytes = 1024 * 1024;
+    cfg->bulk_body_max = 64 * 1024 * 1024;
     cfg->map_size = (size_t)64 << 20;
     cfg->map_size_max = (size_t)64 << 30;
     pt_strlcpy(cfg->issuer, "portico", sizeof(cfg->issuer));
@@ -109,6 +110,7 @@ static const field fields[] = {
     FSTR(plugins_dir),
     FNUM(num_threads, K_UINT, 1, 1024),
     FNUM(max_body_bytes, K_SIZE, 1, (unsigned long long)1 << 32),
+    FNUM(bulk_body_max, K_SIZE, 1, (unsigned long long)1 << 32),
     FNUM(map_size, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 44),
     FNUM(map_size_max, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 46),
     FSTR(issuer),

@@ -16,6 +16,7 @@ typedef struct pt_config {
     char config_file[1024];
     unsigned num_threads;                    /* CivetWeb worker threads (default 64) */
     size_t max_body_bytes;                   /* default 1 MiB */
+    size_t bulk_body_max;                    /* cap on routes that ask for more (default 64 MiB) */
     size_t map_size;                         /* LMDB initial map (default 64 MiB) */
     size_t map_size_max;                     /* growth ceiling (default 64 GiB) */
     char issuer[256];                        /* JWT iss (default "portico") */

@@ -9,12 +9,15 @@
  */
 #include "host/plugins.h"
 
+#include "base/crypto.h"
 #include "base/log.h"
+#include "host/cursor.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,15 +28,16 @@
 #define MAX_ROUTE_PARAMS   8
 #define PORTLET_ID_MAX     64
 
-/* The descriptor as ABI 1.0 defined it ends with summary; later minors
- * append fields, so a 1.0 portlet stays this size while the struct grows. */
-#define PORTLET_V1_0_SIZE                                                                          \
-    (offsetof(portico_portlet, summary) + sizeof(((portico_portlet *)0)->summary))
+/* The least of a 2.x descriptor (everything up to its routes) and of a
+ * route entry (method, path, handler): older 2.x portlets are at least
+ * this big, newer ones may be bigger (see the version rule in portlet.h). */
+#define DESC_MIN_SIZE  (offsetof(portico_portlet, route_count) + sizeof(size_t))
+#define ROUTE_MIN_SIZE (offsetof(portico_route, handler) + sizeof(portico_handler_fn))
 
 struct pt_portlet {
     char *file;
     void *dl;
-    const portico_portlet *desc;
+    portico_portlet desc; /* the portlet's descriptor, zero past its struct_size */
     pt_schema *schema;
     void *state;
     bool inited;
@@ -51,7 +55,32 @@ struct pt_plugins {
     size_t n, cap;
     refusal *refused;
     size_t nref, capref;
+    unsigned char cursor_secret[PT_CURSOR_SECRET_LEN];
 };
+
+const unsigned char *pt_plugins_cursor_secret(const pt_plugins *pl)
+{
+    return pl->cursor_secret;
+}
+
+/* One secret per installation, kept in the store: cursors survive a
+ * restart and work on every node that shares the store. */
+static int cursor_secret_txn(pt_txn *txn, void *arg)
+{
+    unsigned char *secret = arg;
+    pt_val v;
+    int err = pt_txn_get(txn, PT_T_META, PT_CURSOR_SECRET_META_KEY,
+                         strlen(PT_CURSOR_SECRET_META_KEY), &v);
+    if (err == 0 && v.len == PT_CURSOR_SECRET_LEN) {
+        memcpy(secret, v.data, v.len);
+        return 0;
+    }
+    if (err < 0 && err != PT_ENOTFOUND)
+        return err;
+    randombytes_buf(secret, PT_CURSOR_SECRET_LEN);
+    return pt_txn_put(txn, PT_T_META, PT_CURSOR_SECRET_META_KEY, strlen(PT_CURSOR_SECRET_META_KEY),
+                      secret, PT_CURSOR_SECRET_LEN);
+}
 
 /* ---- accessors ----------------------------------------------------------- */
 
@@ -70,7 +99,7 @@ const pt_portlet *pt_plugins_find(const pt_plugins *pl, const char *id)
     if (!pl || !id)
         return NULL;
     for (size_t i = 0; i < pl->n; i++)
-        if (strcmp(pl->items[i]->desc->id, id) == 0)
+        if (strcmp(pl->items[i]->desc.id, id) == 0)
             return pl->items[i];
     return NULL;
 }
@@ -93,7 +122,12 @@ void pt_plugins_refused_at(const pt_plugins *pl, size_t i, const char **file, co
 
 const portico_portlet *pt_portlet_desc(const pt_portlet *p)
 {
-    return p->desc;
+    return &p->desc;
+}
+
+const portico_route *pt_portlet_route_at(const pt_portlet *p, size_t i)
+{
+    return p->bindings && i < p->desc.route_count ? &p->bindings[i].route : NULL;
 }
 
 const pt_schema *pt_portlet_schema(const pt_portlet *p)
@@ -113,9 +147,9 @@ void *pt_portlet_state(const pt_portlet *p)
 
 bool pt_portlet_has_dashboard(const pt_portlet *p, const char *dashboard)
 {
-    if (!p->desc->dashboards)
+    if (!p->desc.dashboards)
         return false;
-    for (const char *const *d = p->desc->dashboards; *d; d++)
+    for (const char *const *d = p->desc.dashboards; *d; d++)
         if (strcmp(*d, dashboard) == 0)
             return true;
     return false;
@@ -245,15 +279,29 @@ static bool route_path_valid(const char *path, const char *prefix, char *shape, 
     return true;
 }
 
+/* True if the bytes [from, to) of a portlet struct are all zero: the
+ * portlet uses none of the fields this host does not know. */
+static bool tail_zero(const void *base, size_t from, size_t to)
+{
+    const unsigned char *b = base;
+    for (size_t i = from; i < to; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
 /*
- * Checks everything about a descriptor that does not need init().  The
- * header fields (magic, ABI, struct_size) are read first and alone, since
- * struct_size says how much of the rest may be read at all.
+ * The version rule of portlet.h, applied to the descriptor's head: same
+ * major; at least a 2.0 head; and, when the portlet's struct is larger
+ * than this host's, nothing set in the part the host does not know.  On
+ * success *copy is the descriptor as this host sees it (zero past the
+ * portlet's struct_size), the only form the rest of the host reads.
  */
-static bool desc_check(const pt_plugins *pl, const portico_portlet *d, size_t symsize, char *why,
-                       size_t why_n)
+static bool abi_check(portico_portlet *copy, const portico_portlet *d, size_t symsize, char *why,
+                      size_t why_n)
 {
     const size_t head = offsetof(portico_portlet, struct_size) + sizeof(d->struct_size);
+    memset(copy, 0, sizeof(*copy));
     if (symsize && symsize < head) {
         snprintf(why, why_n, "descriptor symbol is only %zu bytes", symsize);
         return false;
@@ -264,19 +312,17 @@ static bool desc_check(const pt_plugins *pl, const portico_portlet *d, size_t sy
         return false;
     }
     if (d->abi_major != PORTICO_ABI_MAJOR) {
-        snprintf(why, why_n, "ABI major version %u, host has %u", (unsigned)d->abi_major,
+        snprintf(why, why_n,
+                 "built for ABI %u.%u; this host serves ABI %u.x (%u.%u): rebuild it against "
+                 "portico/portlet.h %u.x",
+                 (unsigned)d->abi_major, (unsigned)d->abi_minor, (unsigned)PORTICO_ABI_MAJOR,
+                 (unsigned)PORTICO_ABI_MAJOR, (unsigned)PORTICO_ABI_MINOR,
                  (unsigned)PORTICO_ABI_MAJOR);
         return false;
     }
-    if (d->abi_minor > PORTICO_ABI_MINOR) {
-        snprintf(why, why_n, "built for ABI %u.%u, newer than the host's %u.%u",
-                 (unsigned)d->abi_major, (unsigned)d->abi_minor, (unsigned)PORTICO_ABI_MAJOR,
-                 (unsigned)PORTICO_ABI_MINOR);
-        return false;
-    }
-    if (d->struct_size < PORTLET_V1_0_SIZE) {
-        snprintf(why, why_n, "struct_size %u is smaller than the v1.0 descriptor (%zu)",
-                 (unsigned)d->struct_size, (size_t)PORTLET_V1_0_SIZE);
+    if (d->struct_size < DESC_MIN_SIZE) {
+        snprintf(why, why_n, "struct_size %u is smaller than a %u.0 descriptor (%zu)",
+                 (unsigned)d->struct_size, (unsigned)PORTICO_ABI_MAJOR, (size_t)DESC_MIN_SIZE);
         return false;
     }
     if (symsize && symsize < d->struct_size) {
@@ -284,6 +330,47 @@ static bool desc_check(const pt_plugins *pl, const portico_portlet *d, size_t sy
                  (unsigned)d->struct_size, symsize);
         return false;
     }
+    if (d->struct_size > sizeof(*copy) && !tail_zero(d, sizeof(*copy), d->struct_size)) {
+        snprintf(why, why_n,
+                 "built for ABI %u.%u and sets portico_portlet fields this host (%u.%u) does not "
+                 "know",
+                 (unsigned)d->abi_major, (unsigned)d->abi_minor, (unsigned)PORTICO_ABI_MAJOR,
+                 (unsigned)PORTICO_ABI_MINOR);
+        return false;
+    }
+    memcpy(copy, d, d->struct_size < sizeof(*copy) ? d->struct_size : sizeof(*copy));
+    if (copy->route_count && copy->route_size < ROUTE_MIN_SIZE) {
+        snprintf(why, why_n, "route_size %u is smaller than a %u.0 route (%zu)",
+                 (unsigned)copy->route_size, (unsigned)PORTICO_ABI_MAJOR, (size_t)ROUTE_MIN_SIZE);
+        return false;
+    }
+    return true;
+}
+
+/* The i-th route as the portlet laid it out (its own stride). */
+static const portico_route *route_raw(const portico_portlet *d, size_t i)
+{
+    return (const portico_route *)((const char *)d->routes + i * d->route_size);
+}
+
+/* The i-th route as this host sees it: zero past the portlet's route_size.
+ * False when the portlet sets route fields this host does not know. */
+static bool route_copy(portico_route *out, const portico_portlet *d, size_t i)
+{
+    const portico_route *r = route_raw(d, i);
+    memset(out, 0, sizeof(*out));
+    if (d->route_size > sizeof(*out) && !tail_zero(r, sizeof(*out), d->route_size))
+        return false;
+    memcpy(out, r, d->route_size < sizeof(*out) ? d->route_size : sizeof(*out));
+    return true;
+}
+
+/*
+ * Checks everything about a descriptor (already through abi_check) that
+ * does not need init().
+ */
+static bool desc_check(const pt_plugins *pl, const portico_portlet *d, char *why, size_t why_n)
+{
     if (!d->id || !portlet_id_valid(d->id)) {
         snprintf(why, why_n, "bad id (want 1..64 of [a-z0-9-])");
         return false;
@@ -316,15 +403,23 @@ static bool desc_check(const pt_plugins *pl, const portico_portlet *d, size_t sy
     char prefix[128];
     snprintf(prefix, sizeof(prefix), "/api/v1/portlets/%s", d->id);
     char(*shapes)[512] = calloc(d->route_count ? d->route_count : 1, sizeof(*shapes));
-    if (!shapes) {
+    portico_route *rs = calloc(d->route_count ? d->route_count : 1, sizeof(*rs));
+    if (!shapes || !rs) {
+        free(shapes);
+        free(rs);
         snprintf(why, why_n, "out of memory");
         return false;
     }
     bool ok = true;
     for (size_t i = 0; ok && i < d->route_count; i++) {
-        const portico_route *r = &d->routes[i];
+        portico_route *r = &rs[i];
         const char *w = NULL;
-        if (!r->method || !method_valid(r->method)) {
+        if (!route_copy(r, d, i)) {
+            snprintf(why, why_n,
+                     "route %zu sets portico_route fields this host (%u.%u) does not know", i,
+                     (unsigned)PORTICO_ABI_MAJOR, (unsigned)PORTICO_ABI_MINOR);
+            ok = false;
+        } else if (!r->method || !method_valid(r->method)) {
             snprintf(why, why_n, "route %zu: unknown method %.16s", i,
                      r->method ? r->method : "(null)");
             ok = false;
@@ -338,37 +433,42 @@ static bool desc_check(const pt_plugins *pl, const portico_portlet *d, size_t sy
         } else if (!r->handler) {
             snprintf(why, why_n, "route %s %.200s has no handler", r->method, r->path);
             ok = false;
+        } else if (r->flags & ~(unsigned)(PORTICO_ROUTE_RAW_BODY | PORTICO_ROUTE_MFA)) {
+            snprintf(why, why_n, "route %s %.200s has unknown flags 0x%x", r->method, r->path,
+                     r->flags);
+            ok = false;
         }
         for (size_t j = 0; ok && j < i; j++) {
-            if (strcmp(d->routes[j].method, r->method) == 0 && strcmp(shapes[j], shapes[i]) == 0) {
+            if (strcmp(rs[j].method, r->method) == 0 && strcmp(shapes[j], shapes[i]) == 0) {
                 snprintf(why, why_n, "route %s %.200s is declared twice", r->method, r->path);
                 ok = false;
             }
         }
     }
     free(shapes);
+    free(rs);
     return ok;
 }
 
-static int schema_load(pt_schema **out, const portico_portlet *d, char *why, size_t why_n)
+/* Parses and compiles a schema the portlet gave as text (NULL: `dflt`). */
+static int schema_load(pt_schema **out, const char *text, const char *what, char *why, size_t why_n)
 {
     json_error_t jerr;
     json_t *j;
     *out = NULL;
-    if (!d->config_schema) {
+    if (!text) {
         j = json_pack("{s:s}", "type", "object");
     } else {
-        j = json_loads(d->config_schema, JSON_REJECT_DUPLICATES, &jerr);
+        j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
-            snprintf(why, why_n, "config_schema is not valid JSON: %s (line %d)", jerr.text,
-                     jerr.line);
+            snprintf(why, why_n, "%s is not valid JSON: %s (line %d)", what, jerr.text, jerr.line);
             return PT_EINVAL;
         }
     }
     int err = pt_schema_compile(out, j);
     json_decref(j);
     if (err) {
-        snprintf(why, why_n, "config_schema is not a usable schema: %s", pt_error_last());
+        snprintf(why, why_n, "%s is not a usable schema: %s", what, pt_error_last());
         return err;
     }
     return 0;
@@ -378,9 +478,11 @@ static void portlet_free(pt_portlet *p)
 {
     if (!p)
         return;
-    if (p->inited && p->desc->shutdown)
-        p->desc->shutdown(p->state);
+    if (p->inited)
+        pt_portlet_run_shutdown(p);
     pt_schema_free(p->schema);
+    for (size_t i = 0; p->bindings && i < p->desc.route_count; i++)
+        pt_schema_free(p->bindings[i].body_schema);
     free(p->bindings);
     if (p->dl)
         dlclose(p->dl);
@@ -389,25 +491,43 @@ static void portlet_free(pt_portlet *p)
 }
 
 /*
- * Binds a loaded portlet's routes.  Runs only after init() succeeded;
- * paths were checked by desc_check, so only memory can fail here.
+ * The host's copy of each route, with its body schema compiled; done
+ * before init() so a bad schema refuses the portlet cleanly.
  */
-static int routes_register(pt_app *app, pt_portlet *p, char *why, size_t why_n)
+static int routes_bind(pt_portlet *p, char *why, size_t why_n)
 {
-    const portico_portlet *d = p->desc;
+    const portico_portlet *d = &p->desc;
     p->bindings = calloc(d->route_count ? d->route_count : 1, sizeof(*p->bindings));
     if (!p->bindings) {
         snprintf(why, why_n, "out of memory");
         return PT_ENOMEM;
     }
     for (size_t i = 0; i < d->route_count; i++) {
-        p->bindings[i].portlet = p;
-        p->bindings[i].route = &d->routes[i];
-        int err = pt_router_add(app->router, d->routes[i].method, d->routes[i].path, 0,
-                                pt_portlet_route_handler, &p->bindings[i]);
+        pt_route_binding *b = &p->bindings[i];
+        b->portlet = p;
+        route_copy(&b->route, d, i); /* checked by desc_check */
+        if (b->route.body_schema) {
+            char what[300];
+            snprintf(what, sizeof(what), "body_schema of %s %.200s", b->route.method,
+                     b->route.path);
+            int err = schema_load(&b->body_schema, b->route.body_schema, what, why, why_n);
+            if (err)
+                return err;
+        }
+    }
+    return 0;
+}
+
+/* Registers the bound routes.  Paths were checked by desc_check, so only
+ * memory can fail here. */
+static int routes_register(pt_app *app, pt_portlet *p, char *why, size_t why_n)
+{
+    for (size_t i = 0; i < p->desc.route_count; i++) {
+        const portico_route *r = &p->bindings[i].route;
+        int err = pt_router_add_limit(app->router, r->method, r->path, 0, pt_portlet_route_handler,
+                                      &p->bindings[i], r->body_max);
         if (err) {
-            snprintf(why, why_n, "route %s %s: %s", d->routes[i].method, d->routes[i].path,
-                     pt_error_last());
+            snprintf(why, why_n, "route %s %s: %s", r->method, r->path, pt_error_last());
             return err;
         }
     }
@@ -435,7 +555,7 @@ static int list_append(pt_plugins *pl, pt_portlet *p)
     }
     /* Keep id order so listings need no sort. */
     size_t at = pl->n;
-    while (at > 0 && strcmp(pl->items[at - 1]->desc->id, p->desc->id) > 0)
+    while (at > 0 && strcmp(pl->items[at - 1]->desc.id, p->desc.id) > 0)
         at--;
     memmove(pl->items + at + 1, pl->items + at, (pl->n - at) * sizeof(*pl->items));
     pl->items[at] = p;
@@ -456,18 +576,19 @@ static int load_one(pt_app *app, pt_plugins *pl, const char *dir, const char *na
         return refuse(pl, name, NULL, "dlopen failed: %s", e ? e : "unknown error");
     }
     dlerror();
-    const portico_portlet *d = dlsym(dl, PORTICO_PORTLET_SYMBOL);
-    if (!d) {
+    const portico_portlet *sym = dlsym(dl, PORTICO_PORTLET_SYMBOL);
+    if (!sym) {
         dlclose(dl);
         return refuse(pl, name, NULL, "no %s symbol", PORTICO_PORTLET_SYMBOL);
     }
-    if (!desc_check(pl, d, symbol_size(d), why, sizeof(why))) {
+    portico_portlet copy;
+    bool abi_ok = abi_check(&copy, sym, symbol_size(sym), why, sizeof(why));
+    if (!abi_ok || !desc_check(pl, &copy, why, sizeof(why))) {
         /* The id is only trusted for display once the header checked out. */
         const char *id = NULL;
         char idbuf[PORTLET_ID_MAX + 1];
-        if (d->magic == PORTICO_PORTLET_MAGIC && d->abi_major == PORTICO_ABI_MAJOR &&
-            d->struct_size >= PORTLET_V1_0_SIZE && d->id && portlet_id_valid(d->id)) {
-            pt_strlcpy(idbuf, d->id, sizeof(idbuf));
+        if (abi_ok && copy.id && portlet_id_valid(copy.id)) {
+            pt_strlcpy(idbuf, copy.id, sizeof(idbuf));
             id = idbuf;
         }
         dlclose(dl);
@@ -481,20 +602,20 @@ static int load_one(pt_app *app, pt_plugins *pl, const char *dir, const char *na
         return PT_ENOMEM;
     }
     p->dl = dl;
-    p->desc = d;
+    p->desc = copy;
+    const portico_portlet *d = &p->desc;
     char id[PORTLET_ID_MAX + 1];
     pt_strlcpy(id, d->id, sizeof(id));
 
-    if (schema_load(&p->schema, d, why, sizeof(why)) != 0) {
+    if (schema_load(&p->schema, d->config_schema, "config_schema", why, sizeof(why)) != 0 ||
+        routes_bind(p, why, sizeof(why)) != 0) {
         portlet_free(p);
         return refuse(pl, name, id, "%s", why);
     }
-    if (d->init) {
-        int rc = d->init(&pt_portico_host, &p->state);
-        if (rc != 0) {
-            portlet_free(p); /* not inited: no shutdown() */
-            return refuse(pl, name, id, "init() failed with %d", rc);
-        }
+    int rc = pt_portlet_run_init(app, p, &p->state);
+    if (rc != 0) {
+        portlet_free(p); /* not inited: no shutdown() */
+        return refuse(pl, name, id, "init() failed with %d", rc);
     }
     p->inited = true;
     if (routes_register(app, p, why, sizeof(why)) != 0) {
@@ -512,8 +633,8 @@ static int load_one(pt_app *app, pt_plugins *pl, const char *dir, const char *na
         portlet_free(p);
         return err;
     }
-    pt_log_info("plugins", "loaded %s %s %s from %s (%zu routes)", d->id, d->name, d->version, name,
-                d->route_count);
+    pt_log_info("plugins", "loaded %s %s %s (ABI %u.%u) from %s (%zu routes)", d->id, d->name,
+                d->version, (unsigned)d->abi_major, (unsigned)d->abi_minor, name, d->route_count);
     return 0;
 }
 
@@ -534,6 +655,11 @@ int pt_plugins_load(pt_app *app)
     if (!pl)
         return PT_ENOMEM;
     app->plugins = pl;
+    int serr = app->store ? pt_store_write(app->store, cursor_secret_txn, pl->cursor_secret) : 0;
+    if (serr < 0) {
+        pt_error_set("cannot keep the cursor secret: %s", pt_error_last());
+        return serr;
+    }
     const char *dir = app->cfg.plugins_dir;
     if (!dir[0])
         return 0;

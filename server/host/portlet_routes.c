@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "store/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,16 +39,19 @@ static json_t *catalogue_item(const pt_portlet *p)
     const portico_portlet *d = pt_portlet_desc(p);
     json_t *routes = json_array();
     for (size_t i = 0; routes && i < d->route_count; i++) {
-        json_array_append_new(routes, json_pack("{s:s, s:s, s:o}", "method", d->routes[i].method,
-                                                "path", d->routes[i].path, "roles",
-                                                pt_roles_to_json(d->routes[i].roles)));
+        const portico_route *r = pt_portlet_route_at(p, i);
+        json_array_append_new(routes, json_pack("{s:s, s:s, s:o}", "method", r->method, "path",
+                                                r->path, "roles", pt_roles_to_json(r->roles)));
     }
+    char abi[16];
+    snprintf(abi, sizeof(abi), "%u.%u", (unsigned)d->abi_major, (unsigned)d->abi_minor);
     /* A copy, not a shared reference: the compiled schema is read by many
      * request threads and stays untouched. */
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name, "version",
-                     d->version, "description", d->description ? d->description : "", "dashboards",
-                     dashboards_json(d), "config_schema",
-                     json_deep_copy(pt_schema_json(pt_portlet_schema(p))), "routes", routes);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name,
+                     "version", d->version, "abi", abi, "description",
+                     d->description ? d->description : "", "dashboards", dashboards_json(d),
+                     "config_schema", json_deep_copy(pt_schema_json(pt_portlet_schema(p))),
+                     "routes", routes);
 }
 
 static void catalogue_get(pt_req *req, pt_res *res, void *ud)
@@ -421,7 +425,8 @@ typedef struct card {
 } card;
 
 typedef struct dash_ctx {
-    const pt_app *app;
+    pt_app *app;
+    const pt_caller *caller;
     const char *org;
     const char *username;
     const char *dashboard;
@@ -429,6 +434,8 @@ typedef struct dash_ctx {
     json_t *person;
     card *cards;
     size_t ncards;
+    json_t *out_cards;   /* the rendered cards */
+    json_t *out_notices; /* org notices, then the portlets' */
 } dash_ctx;
 
 static void dash_reset(dash_ctx *d)
@@ -438,7 +445,9 @@ static void dash_reset(dash_ctx *d)
     for (size_t i = 0; i < d->ncards; i++)
         json_decref(d->cards[i].config);
     free(d->cards);
-    d->org_rec = d->person = NULL;
+    json_decref(d->out_cards);
+    json_decref(d->out_notices);
+    d->org_rec = d->person = d->out_cards = d->out_notices = NULL;
     d->cards = NULL;
     d->ncards = 0;
 }
@@ -458,16 +467,18 @@ static int64_t placement_on(const json_t *rec, const char *dashboard)
     return 0;
 }
 
-static int dash_txn(pt_txn *txn, void *arg)
+static int dash_load(pt_txn *txn, dash_ctx *d)
 {
-    dash_ctx *d = arg;
     dash_reset(d);
     int err = pt_org_get(&d->org_rec, txn, d->org);
     if (err < 0)
         return err;
     json_t *rec = NULL;
+    int32_t today;
+    if ((err = pt_org_today_get(&today, txn, d->org)) < 0)
+        return err;
     if (pt_person_get(&rec, txn, d->org, d->username) == 0) {
-        d->person = pt_person_view(rec, pt_org_leaver_days(d->org_rec), pt_clock_today());
+        d->person = pt_person_view(rec, pt_org_leaver_days(d->org_rec), today);
         json_decref(rec);
     }
     size_t n = pt_plugins_count(d->app->plugins);
@@ -486,8 +497,9 @@ static int dash_txn(pt_txn *txn, void *arg)
         if (err < 0)
             return err;
         int64_t pos = placement_on(conf, d->dashboard);
-        if (json_is_true(json_object_get(conf, "enabled")) && pos > 0 &&
-            pt_portlet_has_dashboard(p, d->dashboard)) {
+        if (!pt_portlet_has_dashboard(p, d->dashboard))
+            pos = 0; /* still asked for notices */
+        if (json_is_true(json_object_get(conf, "enabled"))) {
             json_t *cfg = json_object_get(conf, "config");
             d->cards[d->ncards].p = p;
             d->cards[d->ncards].position = pos;
@@ -517,7 +529,7 @@ static pt_status dashboard_status(const char *d)
 }
 
 /* Org notices (strings, or {code?, text} objects) as {code?, text}. */
-static json_t *notices_json(const json_t *org_rec, const pt_caller *c)
+static json_t *notices_json(const json_t *org_rec)
 {
     json_t *out = json_array();
     size_t i;
@@ -536,17 +548,40 @@ static json_t *notices_json(const json_t *org_rec, const pt_caller *c)
             json_array_append_new(out, n);
         }
     }
-    /* Access lasts through access_ends inclusive, so the deadline the text
-     * names is the day after: the first day without access. */
-    if (c->status == PT_STATUS_LEAVER && c->access_ends >= 0) {
-        char last[16], before[16], text[96];
-        pt_date_format(last, c->access_ends);
-        pt_date_format(before, c->access_ends + 1);
-        snprintf(text, sizeof(text), "Save your pay documents before %s", before);
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "code", "save_documents",
-                                             "text", text, "date", before, "access_ends", last));
-    }
     return out;
+}
+
+/*
+ * One snapshot for the whole dashboard: the org, the caller's person, the
+ * portlet settings, and every card and notice the portlets add, read in
+ * this one transaction.  The core's own notices come from the org; what a
+ * portlet knows (a leaver's pay documents) it says through notices().
+ */
+static int dash_txn(pt_txn *txn, void *arg)
+{
+    dash_ctx *d = arg;
+    int err = dash_load(txn, d);
+    if (err < 0)
+        return err;
+    qsort(d->cards, d->ncards, sizeof(*d->cards), card_cmp);
+    d->out_cards = json_array();
+    d->out_notices = notices_json(d->org_rec);
+    if (!d->out_cards || !d->out_notices)
+        return PT_ENOMEM;
+    for (size_t i = 0; i < d->ncards; i++) {
+        const portico_portlet *desc = pt_portlet_desc(d->cards[i].p);
+        json_t *summary = NULL;
+        pt_portlet_dashboard(&summary, d->app, txn, d->cards[i].p, d->caller, d->person,
+                             d->cards[i].config, d->dashboard, d->cards[i].position > 0,
+                             d->out_notices);
+        if (!summary)
+            continue; /* hidden, or not placed here */
+        json_array_append_new(d->out_cards,
+                              json_pack("{s:s, s:s, s:I, s:o}", "id", desc->id, "title", desc->name,
+                                        "position", (json_int_t)d->cards[i].position, "summary",
+                                        summary));
+    }
+    return 0;
 }
 
 static void dashboard_get(pt_req *req, pt_res *res, void *ud)
@@ -567,33 +602,20 @@ static void dashboard_get(pt_req *req, pt_res *res, void *ud)
         pt_res_problem(res, 403, "forbidden", "the %s dashboard is not for you", dash);
         return;
     }
-    dash_ctx d = {.app = app, .org = c->org, .username = c->username, .dashboard = dash};
+    dash_ctx d = {
+        .app = app, .caller = c, .org = c->org, .username = c->username, .dashboard = dash};
     int err = pt_store_read(app->store, dash_txn, &d);
     if (err < 0) {
         dash_reset(&d);
         pt_org_answer_error(res, err, "organisation");
         return;
     }
-    qsort(d.cards, d.ncards, sizeof(*d.cards), card_cmp);
-
-    /* Summaries run outside the read above: they may open their own. */
-    json_t *cards = json_array();
-    for (size_t i = 0; cards && i < d.ncards; i++) {
-        const portico_portlet *desc = pt_portlet_desc(d.cards[i].p);
-        json_t *summary =
-            pt_portlet_summary(app, d.cards[i].p, c, d.person, d.cards[i].config, dash);
-        if (!summary)
-            continue; /* hidden */
-        json_array_append_new(
-            cards, json_pack("{s:s, s:s, s:I, s:o}", "id", desc->id, "title", desc->name,
-                             "position", (json_int_t)d.cards[i].position, "summary", summary));
-    }
     const json_t *settings = json_object_get(d.org_rec, "settings");
     const json_t *branding = json_object_get(settings, "branding");
-    json_t *body = json_pack("{s:s, s:{s:s, s:O?}, s:o, s:o, s:o}", "dashboard", dash, "org", "id",
+    json_t *body = json_pack("{s:s, s:{s:s, s:O?}, s:o, s:O, s:O}", "dashboard", dash, "org", "id",
                              c->org, "name", json_object_get(d.org_rec, "name"), "branding",
                              json_is_object(branding) ? json_deep_copy(branding) : json_object(),
-                             "notices", notices_json(d.org_rec, c), "portlets", cards);
+                             "notices", d.out_notices, "portlets", d.out_cards);
     dash_reset(&d);
     if (!body) {
         pt_res_error(res, PT_ENOMEM);

@@ -948,3 +948,39 @@ void pt_schema_cache_clear(void)
     cache_n = 0;
     pthread_mutex_unlock(&cache_lock);
 }
+
+/* ---- defaults ----------------------------------------------------------- */
+
+static size_t fill_defaults(const json_t *schema, json_t *obj, unsigned depth)
+{
+    size_t added = 0;
+    const char *name;
+    json_t *sub;
+    if (depth > 16 || !json_is_object(obj))
+        return 0;
+    json_object_foreach((json_t *)json_object_get(schema, "properties"), name, sub)
+    {
+        json_t *have = json_object_get(obj, name);
+        const json_t *dflt = json_object_get(sub, "default");
+        if (have) {
+            added += fill_defaults(sub, have, depth + 1);
+        } else if (dflt) {
+            if (json_object_set_new(obj, name, json_deep_copy(dflt)) == 0)
+                added++;
+        } else if (json_is_object(json_object_get(sub, "properties"))) {
+            json_t *fresh = json_object();
+            size_t n = fresh ? fill_defaults(sub, fresh, depth + 1) : 0;
+            if (n && json_object_set_new(obj, name, fresh) == 0) {
+                added += n;
+                fresh = NULL;
+            }
+            json_decref(fresh);
+        }
+    }
+    return added;
+}
+
+size_t pt_schema_fill_defaults(const pt_schema *s, json_t *obj)
+{
+    return s ? fill_defaults(pt_schema_json(s), obj, 0) : 0;
+}

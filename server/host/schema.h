@@ -45,6 +45,15 @@ bool pt_schema_validate(const pt_schema *s, const json_t *value, const char *bas
  * *errors set when not, or PT_ERR (errors NULL) when the schema is bad.
  */
 int pt_schema_check(const json_t *schema, const json_t *value, json_t **errors);
+/*
+ * Fills in what the schema's "default"s say for members obj lacks: for
+ * each property of an object schema with a "default", a copy of it; for a
+ * missing property whose own schema is an object with defaults, a new
+ * object filled the same way; present objects are filled recursively.
+ * Returns how many values were added.  The schema is trusted (compiled).
+ */
+size_t pt_schema_fill_defaults(const pt_schema *s, json_t *obj);
+
 /* Drops the cache (at shutdown). */
 void pt_schema_cache_clear(void);
 

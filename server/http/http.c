@@ -20,6 +20,8 @@
 #include <sodium.h>
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,7 @@ struct pt_req {
     bool has_caller;
     pt_caller caller;
     char remote[48];
+    char id[24];    /* request id: logs, X-Request-Id, portlet ctx */
     char **scratch; /* decoded query values handed out by pt_req_query */
     size_t nscratch, capscratch;
 };
@@ -241,6 +244,11 @@ const char *pt_req_remote(const pt_req *req)
     /* TODO(trusted proxies): the socket peer for now; the client address
      * from X-Forwarded-For of configured proxies belongs here. */
     return req->remote;
+}
+
+const char *pt_req_id(const pt_req *req)
+{
+    return req->id;
 }
 
 const struct pt_caller *pt_req_caller(const pt_req *req)
@@ -486,7 +494,7 @@ void pt_res_error(pt_res *res, int err)
 }
 
 /* True if an If-None-Match list names etag (weak comparison, RFC 9110). */
-static bool etag_matches(const char *inm, const char *etag)
+bool pt_etag_matches(const char *inm, const char *etag)
 {
     size_t elen = strlen(etag);
     const char *p = inm;
@@ -528,7 +536,7 @@ bool pt_res_json_etag(pt_req *req, pt_res *res, json_t *body)
     snprintf(etag, sizeof(etag), "\"%s\"", hex);
 
     const char *inm = pt_req_header(req, "If-None-Match");
-    if (inm && etag_matches(inm, etag)) {
+    if (inm && pt_etag_matches(inm, etag)) {
         free(text);
         pt_res_empty(res, 304);
         pt_res_header(res, "ETag", etag);
@@ -831,19 +839,21 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
     bool own_cc = false;
     for (size_t i = 0; i < res->nhdrs; i++)
         own_cc = own_cc || strcasecmp(res->hdrs[i].name, "Cache-Control") == 0;
-    (void)req;
     if (!own_cc)
         ok = ok && buf_printf(&b, "Cache-Control: no-store\r\n");
     ok = ok && buf_printf(&b, "X-Content-Type-Options: nosniff\r\n");
     for (size_t i = 0; i < res->nhdrs; i++)
         ok = ok && buf_printf(&b, "%s: %s\r\n", res->hdrs[i].name, res->hdrs[i].value);
+    if (req->id[0])
+        ok = ok && buf_printf(&b, "X-Request-Id: %s\r\n", req->id);
     if (!keep)
         ok = ok && buf_printf(&b, "Connection: close\r\n");
     else if (mg_get_request_info(conn)->http_version &&
              strcmp(mg_get_request_info(conn)->http_version, "1.0") == 0)
         ok = ok && buf_printf(&b, "Connection: keep-alive\r\n");
     ok = ok && buf_add(&b, "\r\n", 2);
-    if (!no_body && res->len)
+    /* HEAD gets the GET answer's headers, Content-Length included. */
+    if (!no_body && res->len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
         ok = ok && buf_add(&b, res->body, res->len);
     if (ok) {
         mg_write(conn, b.p, b.len);
@@ -941,6 +951,36 @@ static void drain_body(struct mg_connection *conn)
         total += (size_t)r;
 }
 
+/*
+ * Request ids: a random per-process prefix and a counter, so ids from two
+ * processes (or two runs) do not collide in one log.
+ */
+static uint32_t request_id_prefix;
+static void request_id_prefix_init(void)
+{
+    pt_crypto_init();
+    request_id_prefix = randombytes_random();
+}
+
+static void request_id_next(char *out, size_t cap)
+{
+    static atomic_uint_fast64_t counter;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, request_id_prefix_init);
+    snprintf(out, cap, "%08x-%llx", request_id_prefix,
+             (unsigned long long)atomic_fetch_add(&counter, 1) + 1);
+}
+
+/* A route may ask for a larger body (a payday bulk load); the server's
+ * bulk_body_max caps what any route can ask for. */
+static size_t body_cap(const pt_config *cfg, const pt_req *req)
+{
+    size_t want = req->route_rc == 0 ? req->match.body_max : 0;
+    if (want == 0)
+        return cfg->max_body_bytes;
+    return want < cfg->bulk_body_max ? want : cfg->bulk_body_max;
+}
+
 static int on_request(struct mg_connection *conn, void *ud)
 {
     pt_http *h = ud;
@@ -969,9 +1009,10 @@ static int on_request(struct mg_connection *conn, void *ud)
     req->query = (char *)ri->query_string;
     req->route_rc = PT_ENOTFOUND;
     pt_strlcpy(req->remote, ri->remote_addr, sizeof(req->remote));
+    request_id_next(req->id, sizeof(req->id));
 
     route_request(req);
-    if (read_body(conn, req, &res, h->app->cfg.max_body_bytes)) {
+    if (read_body(conn, req, &res, body_cap(&h->app->cfg, req))) {
         if (cors_preflight(req, &res))
             ;
         else if (req->route_rc == 0)

@@ -38,11 +38,16 @@ void pt_router_free(pt_router *r);
  */
 int pt_router_add(pt_router *r, const char *method, const char *pattern, unsigned flags,
                   pt_handler_fn fn, void *ud);
+/* The same with the route's own body limit (0: the server's max_body_bytes;
+ * a larger value is capped by the server's bulk_body_max). */
+int pt_router_add_limit(pt_router *r, const char *method, const char *pattern, unsigned flags,
+                        pt_handler_fn fn, void *ud, size_t body_max);
 
 typedef struct pt_route_match {
     pt_handler_fn fn;
     void *ud;
     unsigned flags;
+    size_t body_max;     /* the route's own body limit, 0 for the default */
     const char *pattern; /* the registered pattern (for metrics) */
     unsigned nparams;
     const char *param_names[8];
@@ -73,6 +78,8 @@ const char *pt_req_header(const pt_req *req, const char *name);
 const char *pt_req_body(const pt_req *req, size_t *len);
 /* The client's address (numeric, for throttling and logs); never NULL. */
 const char *pt_req_remote(const pt_req *req);
+/* The request's id ("5f3a9c1e-2a"), also sent back as X-Request-Id. */
+const char *pt_req_id(const pt_req *req);
 /* The verified caller, or NULL on public routes without a token. */
 const struct pt_caller *pt_req_caller(const pt_req *req);
 
@@ -114,6 +121,9 @@ int pt_res_status(const pt_res *res);
  * request's If-None-Match matches.  Returns true if it answered 304
  * (body was released). Otherwise sends body as JSON 200. */
 bool pt_res_json_etag(pt_req *req, pt_res *res, json_t *body);
+/* True if an If-None-Match / If-Match header value names etag (or is *);
+ * weak and strong tags compare alike. */
+bool pt_etag_matches(const char *header, const char *etag);
 
 /* ---- validation helpers ------------------------------------------------ */
 

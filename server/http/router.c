@@ -27,6 +27,7 @@ typedef struct route {
     unsigned flags;
     pt_handler_fn fn;
     void *ud;
+    size_t body_max;
     unsigned nparams;
     char *param_names[MAX_PARAMS];
 } route;
@@ -136,6 +137,12 @@ static rnode *node_child(rnode *n, const char *seg, size_t len, bool param, bool
 int pt_router_add(pt_router *r, const char *method, const char *pattern, unsigned flags,
                   pt_handler_fn fn, void *ud)
 {
+    return pt_router_add_limit(r, method, pattern, flags, fn, ud, 0);
+}
+
+int pt_router_add_limit(pt_router *r, const char *method, const char *pattern, unsigned flags,
+                        pt_handler_fn fn, void *ud, size_t body_max)
+{
     if (!r || !method || !*method || !pattern || pattern[0] != '/' || !fn) {
         pt_error_set("router: bad route arguments");
         return PT_EINVAL;
@@ -152,6 +159,7 @@ int pt_router_add(pt_router *r, const char *method, const char *pattern, unsigne
     rt->flags = flags;
     rt->fn = fn;
     rt->ud = ud;
+    rt->body_max = body_max;
     if (!rt->method || !rt->pattern) {
         route_free(rt);
         return PT_ENOMEM;
@@ -311,7 +319,8 @@ int pt_router_find(const pt_router *r, const char *method, const char *path, pt_
 
     find_ctx fc;
     memset(&fc, 0, sizeof(fc));
-    fc.method = method;
+    /* RFC 9110: every GET resource answers HEAD; http.c drops the body. */
+    fc.method = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
     /* Split and decode into out->buf; each segment plus its NUL never
      * exceeds its encoded length plus one. */
@@ -341,6 +350,7 @@ int pt_router_find(const pt_router *r, const char *method, const char *path, pt_
         out->fn = rt->fn;
         out->ud = rt->ud;
         out->flags = rt->flags;
+        out->body_max = rt->body_max;
         out->pattern = rt->pattern;
         out->nparams = rt->nparams;
         for (unsigned i = 0; i < rt->nparams; i++) {

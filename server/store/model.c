@@ -151,6 +151,25 @@ int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org)
     return err;
 }
 
+/*
+ * The seam for organisation-local calendar dates.  Until organisations
+ * carry a time zone these are UTC dates; the time-zone work replaces the
+ * bodies, and every caller (the portlet host's today(ctx) among them)
+ * already asks per organisation.
+ */
+int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch)
+{
+    (void)txn;
+    (void)org;
+    *out = (int32_t)(epoch >= 0 ? epoch / 86400 : -((-epoch + 86399) / 86400));
+    return 0;
+}
+
+int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org)
+{
+    return pt_org_local_date(out, txn, org, pt_clock_now_ms() / 1000);
+}
+
 /* ---- people ------------------------------------------------------------ */
 
 int pt_person_get(json_t **out, pt_txn *txn, const char *org, const char *username)

@@ -50,6 +50,11 @@ int pt_org_leaver_days(const json_t *org);
 /* The same, read from the store: PT_ENOTFOUND when there is no such org. */
 int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org);
 
+/* The organisation's local calendar date of an instant (seconds since the
+ * epoch), and of now (the host clock). */
+int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch);
+int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org);
+
 /* ---- people ------------------------------------------------------------ */
 
 int pt_person_get(json_t **out, pt_txn *txn, const char *org, const char *username);

@@ -402,6 +402,30 @@ int pt_store_read(pt_store *store, pt_txn_fn fn, void *ctx)
     return rc;
 }
 
+int pt_store_snapshot_begin(pt_store *store, pt_txn **out)
+{
+    *out = NULL;
+    pt_txn *t = malloc(sizeof(*t));
+    if (!t)
+        return PT_ENOMEM;
+    int rc = txn_begin(store, false, t);
+    if (rc != 0) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void pt_store_snapshot_end(pt_txn *txn)
+{
+    if (!txn)
+        return;
+    mdb_txn_abort(txn->txn);
+    shared_unlock(txn->store);
+    free(txn);
+}
+
 /*
  * Runs fn until it commits.  Not allowed from inside another transaction
  * callback on the same thread (PT_ECONFLICT).  A full map (reported by any put inside fn or

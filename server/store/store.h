@@ -78,6 +78,15 @@ int pt_store_read(pt_store *store, pt_txn_fn fn, void *ctx);
  * and returns fn's result.  Grows the map and retries on a full map. */
 int pt_store_write(pt_store *store, pt_txn_fn fn, void *ctx);
 
+/*
+ * A read snapshot outside a callback, for a request that reads in several
+ * places and wants them all to agree (the portlet host).  It holds the
+ * same shared lock as pt_store_read, so the thread must end it before it
+ * writes (pt_store_write refuses otherwise).  *out is freed by _end.
+ */
+int pt_store_snapshot_begin(pt_store *store, pt_txn **out);
+void pt_store_snapshot_end(pt_txn *txn);
+
 int pt_store_stat(pt_store *store, pt_store_stats *out);
 /* Consistent online copy of the environment into dir (compacted). */
 int pt_store_backup(pt_store *store, const char *dir);
