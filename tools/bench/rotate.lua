@@ -33,7 +33,8 @@ function init(args)
   ctype = os.getenv("BENCH_CTYPE") or "application/json"
   path = wrk.path
   -- spread the threads over the lists
-  ti = (#tokens > 0) and ((id - 1) * math.floor(#tokens / 8)) % #tokens or 0
+  local nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
+  ti = (#tokens > 0) and ((id - 1) * math.floor(#tokens / nthreads)) % #tokens or 0
   bi = 0
 end
 

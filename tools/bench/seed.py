@@ -400,6 +400,8 @@ def seed(a):
             log(f"skipping {name}: no {kind} tokens")
             return
         s = {"name": name, "method": method, "path": path, "tokens": files[kind], "group": group}
+        if kind == "fresh":
+            s["fresh"] = True
         if body is not None:
             bf = os.path.join(out, "body-" + name.replace("/", "_").replace(" ", "_") + ".txt")
             with open(bf, "w") as f:
