@@ -143,6 +143,7 @@ def main():
            "rss_after_import": {"people": info["people"], "rss_anon_kb_before": a.rss_before,
                                 "rss_anon_kb_after": a.rss_after_import},
            "references": {k: {str(c): v for c, v in d.items()} for k, d in refs.items()},
+           "expected_scenarios": [s["name"] for s in info["scenarios"]],
            "scenarios": results, "meta": json.loads(a.meta)}
     with open(a.results, "w") as f:
         json.dump(doc, f, indent=1)
