@@ -22,7 +22,8 @@ static const char response[] =
     "Cache-Control: no-store\r\n"
     "\r\n"
     "{\"username\":\"bench-001.p0000001\",\"display_name\":\"Bench Person\",\"org\":\"bench-001\","
-    "\"status\":\"employee\",\"roles\":[],\"memberships\":[{\"org\":\"bench-001\",\"status\":\"employee\"}]"
+    "\"status\":\"employee\",\"roles\":[],\"memberships\":[{\"org\":\"bench-001\",\"status\":"
+    "\"employee\"}]"
     ",\"mfa\":false}";
 
 static volatile sig_atomic_t stop;
@@ -48,9 +49,19 @@ int main(int argc, char **argv)
     }
     char ports[64];
     snprintf(ports, sizeof(ports), "127.0.0.1:%s", argv[1]);
-    const char *opts[] = {"listening_ports", ports, "num_threads", argv[2], "tcp_nodelay", "1",
-                          "enable_keep_alive", "yes", "request_timeout_ms", "30000",
-                          "max_request_size", "65536", NULL};
+    const char *opts[] = {"listening_ports",
+                          ports,
+                          "num_threads",
+                          argv[2],
+                          "tcp_nodelay",
+                          "1",
+                          "enable_keep_alive",
+                          "yes",
+                          "request_timeout_ms",
+                          "30000",
+                          "max_request_size",
+                          "65536",
+                          NULL};
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     mg_init_library(0);
