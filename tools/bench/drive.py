@@ -130,7 +130,7 @@ def main():
                     r["writer"] = json.loads(out.strip().splitlines()[-1])
                 except (ValueError, IndexError):
                     r["writer"] = {"error": "no report"}
-            ref = {k: v[c]["req_s"] for k, v in refs.items()}
+            ref = {k: v[c]["req_s"] for k, v in refs.items() if c in v}
             r.update(scenario=s["name"], group=s["group"], method=s["method"], path=s["path"],
                      conns=c,
                      vs_ceiling=round(r["req_s"] / ref["ceiling"], 3) if ref.get("ceiling") else None,
