@@ -86,6 +86,21 @@ class Client:
         return r.status, doc
 
 
+class Checked:
+    """A Client whose answers are checked: the first failure of a portlet's
+    data is logged once (its data is best effort; its scenarios still run)."""
+
+    def __init__(self, cl, pid, warned):
+        self.cl, self.pid, self.warned = cl, pid, warned
+
+    def call(self, method, path, body=None, token=None, ctype="application/json"):
+        st, doc = self.cl.call(method, path, body, token, ctype)
+        if st >= 300 and self.pid not in self.warned:
+            self.warned.add(self.pid)
+            log(f"warning: {self.pid} data: {method} {path}: HTTP {st}: {json.dumps(doc)[:300]}")
+        return st, doc
+
+
 def must(status_doc, ok, what):
     status, doc = status_doc
     if status not in ok:
@@ -329,7 +344,7 @@ def seed(a):
         for pid in settings:
             if pid in SEEDERS:
                 try:
-                    SEEDERS[pid](cl, o, tok, per_org[oi], now)
+                    SEEDERS[pid](Checked(cl, pid, warned), o, tok, per_org[oi], now)
                 except Exception as e:  # data for a portlet is best effort
                     if pid not in warned:
                         warned.add(pid)
