@@ -192,15 +192,29 @@ def dashboard(srv, args):
 def rss(srv, args):
     start = srv.rss_anon_kb()
     imp = Importer(srv)
+    peak = [start]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], srv.rss_anon_kb())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     t0 = time.time()
-    imp.up_to(args.people)
+    try:
+        imp.up_to(args.people)
+    finally:
+        done.set()
+        sampler.join()
     secs = time.time() - t0
     time.sleep(0.5)
     after = srv.rss_anon_kb()
-    print("  RssAnon: %.1f MiB at start, %.1f MiB after %d people (%.0f s)"
-          % (start / 1024, after / 1024, args.people, secs), flush=True)
+    print("  RssAnon: %.1f MiB at start, %.1f MiB after %d people (%.0f s), peak %.1f MiB"
+          % (start / 1024, after / 1024, args.people, secs, peak[0] / 1024), flush=True)
     res = {"scenario": "rss_after_import", "people": args.people,
            "rss_anon_start_mib": round(start / 1024, 1),
+           "rss_anon_peak_mib": round(peak[0] / 1024, 1),
            "rss_anon_after_mib": round(after / 1024, 1), "import_seconds": round(secs, 1)}
     if args.also_dashboard:
         tok = srv.login("emp.eddie")
