@@ -10,6 +10,7 @@
  * unit-tested.
  */
 #include "base/crypto.h"
+#include "base/heap.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "http/app.h"
@@ -1192,9 +1193,12 @@ static int on_request(struct mg_connection *conn, void *ud)
     pt_log_debug("http", "%s %s %s -> %d (%.2f ms)", req->client, req->method, req->path, status,
                  secs * 1000.0);
 
+    size_t body_len = req->body ? req->body_len : 0;
     req_release(req);
     free(req);
     res_reset(&res);
+    /* A large body leaves its parse in this thread's arena: give it back. */
+    pt_heap_after_request(body_len);
     return status;
 }
 
