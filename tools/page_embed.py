@@ -2,7 +2,9 @@
 """Build step: server/app/www/index.html -> a C file with the page and its
 Content-Security-Policy.  The policy allows exactly the page's own inline
 <script> and <style> blocks by their SHA-256 hashes (no 'unsafe-inline'),
-so any markup injected into the page later could not run.
+so any markup injected into the page later could not run.  Images and
+media may come from https: (the applicant welcome's area map and video are
+the organisation's own https URLs); scripts and styles never do.
 Usage: page_embed.py IN OUT"""
 import base64
 import hashlib
@@ -27,7 +29,8 @@ def main():
     with open(src, encoding="utf-8") as f:
         html = f.read()
     csp = ("default-src 'none'; script-src %s; style-src %s; connect-src 'self'; "
-           "img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+           "img-src 'self' data: https:; media-src https:; form-action 'none'; "
+           "frame-ancestors 'none'; base-uri 'none'"
            % (hashes(html, "script"), hashes(html, "style")))
     write_c_array(dst, "pt_demo_page_html", html.encode("utf-8"), src)
     with open(dst, "a", encoding="ascii") as out:
