@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/session.h"
+#include "base/access_log.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
     if (rc < 0)
         return 2;
     pt_log_set_level((enum pt_log_level)app.cfg.log_level);
+    if (pt_access_log_open(app.cfg.access_log) < 0) {
+        fprintf(stderr, "porticod: %s\n", pt_error_last());
+        return 1;
+    }
 
     /* Block the stop signals before any thread exists so every CivetWeb
      * worker inherits the mask and sigwait() below receives them. */

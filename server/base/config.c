@@ -42,6 +42,7 @@ void pt_config_defaults(pt_config *cfg)
     cfg->pwhash_concurrency = 0;
     cfg->pwhash_wait_ms = 1000;
     cfg->log_level = PT_LOG_INFO;
+    pt_strlcpy(cfg->access_log, "stderr", sizeof(cfg->access_log));
 }
 
 static int parse_level(const char *s, int *out)
@@ -134,6 +135,7 @@ static const field fields[] = {
     FNUM(pwhash_wait_ms, K_UINT, 0, 60000),
     {"test_clock", K_BOOL, offsetof(pt_config, test_clock), 0, 0, 0},
     {"log_level", K_LEVEL, offsetof(pt_config, log_level), 0, 0, 0},
+    FSTR(access_log),
 };
 
 /*
@@ -277,6 +279,7 @@ static void usage(FILE *f, const char *prog)
             "  --threads N          worker threads (default 256)\n"
             "  --max-body BYTES     request body limit (default 1048576)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --access-log DEST    JSON access log: stderr (default), off or a file\n"
             "  --demo               load the demo organisation at start\n"
             "  --test-clock         enable PUT /api/v1/_test/clock (tests only)\n"
             "  --routes             print the registered routes and exit\n"
@@ -372,6 +375,10 @@ int pt_config_from_args(pt_config *cfg, int argc, char **argv)
             if (!(v = flag_value(argc, argv, &i, "--log-level")) ||
                 parse_level(v, &cfg->log_level) < 0)
                 return bad_usage(prog, "%s needs debug, info, warn or error", "--log-level");
+        } else if (flag_is(a, "--access-log")) {
+            if (!(v = flag_value(argc, argv, &i, "--access-log")) ||
+                set_string(cfg->access_log, sizeof(cfg->access_log), v, "--access-log") < 0)
+                return bad_usage(prog, "%s needs stderr, off or a file", "--access-log");
         } else if (strcmp(a, "--demo") == 0) {
             cfg->demo = true;
         } else if (strcmp(a, "--test-clock") == 0) {

@@ -42,7 +42,8 @@ typedef struct pt_config {
     bool test_clock;                         /* enables PUT /api/v1/_test/clock */
     bool demo;                               /* load demo data at start */
     int log_level;
-    bool print_routes; /* --routes: print "METHOD PATTERN" lines and exit */
+    char access_log[1024]; /* "stderr" (default), "off" or a file path */
+    bool print_routes;     /* --routes: print "METHOD PATTERN" lines and exit */
 } pt_config;
 
 void pt_config_defaults(pt_config *cfg);

@@ -18,6 +18,11 @@ void pt_log_set_level(enum pt_log_level level)
     atomic_store(&g_level, (int)level);
 }
 
+bool pt_log_enabled(enum pt_log_level level)
+{
+    return (int)level >= atomic_load(&g_level);
+}
+
 static const char *level_name(enum pt_log_level level)
 {
     switch (level) {

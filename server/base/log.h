@@ -5,9 +5,13 @@
 #ifndef PT_LOG_H
 #define PT_LOG_H
 
+#include <stdbool.h>
+
 enum pt_log_level { PT_LOG_DEBUG, PT_LOG_INFO, PT_LOG_WARN, PT_LOG_ERROR };
 
 void pt_log_set_level(enum pt_log_level level);
+/* Whether a line at this level would be written now. */
+bool pt_log_enabled(enum pt_log_level level);
 void pt_log(enum pt_log_level level, const char *subsys, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -12,6 +12,7 @@
 #include "base/crypto.h"
 #include "base/heap.h"
 #include "base/log.h"
+#include "base/access_log.h"
 #include "base/metrics.h"
 #include "http/app.h"
 #include "http/cors.h"
@@ -1190,8 +1191,15 @@ static int on_request(struct mg_connection *conn, void *ud)
     const char *route = req->route_rc == 0 ? req->match.pattern : "unmatched";
     if (h->app->metrics)
         pt_metrics_observe(h->app->metrics, req->method, route, status, secs);
-    pt_log_debug("http", "%s %s %s -> %d (%.2f ms)", req->client, req->method, req->path, status,
-                 secs * 1000.0);
+    pt_access_entry entry = {req->id,
+                             req->client,
+                             req->method,
+                             req->path,
+                             req->has_caller ? req->caller.username : NULL,
+                             status,
+                             secs * 1000.0,
+                             res.body ? res.len : 0};
+    pt_access_log_write(&entry);
 
     size_t body_len = req->body ? req->body_len : 0;
     req_release(req);
