@@ -86,11 +86,13 @@ static int demo_txn(portico_txn *txn, void *arg)
     json_decref(alex);
     const json_t *checklist = json_object_get(w->content, "checklist");
     for (size_t i = 0; rc == PORTICO_OK && i < sizeof(demo_done) / sizeof(demo_done[0]); i++) {
-        char date[11];
+        char date[11], at[21];
         bool changed;
-        h->date_format(date, today - demo_done[i].days_ago);
+        int32_t day = today - demo_done[i].days_ago;
+        h->date_format(date, day);
+        h->time_format(at, (int64_t)day * 86400 + 10 * 3600); /* mid-morning */
         rc = aw_progress_set(h, txn, "app.alex", aw_checklist_find(checklist, demo_done[i].id),
-                             true, date, now, &changed, &w->scratch);
+                             true, date, at, &changed, &w->scratch);
     }
     return rc;
 }
