@@ -2,7 +2,8 @@
 # Benchmarks porticod on loopback with wrk (installed here if missing):
 # authenticated reads (GET /api/v1/me: token verify + session + membership
 # lookups in LMDB; the employee dashboard; the flu portlet's status) and an
-# unauthenticated one (GET /healthz), on the demo organisation.
+# unauthenticated one (GET /healthz), on the demo organisation; then the
+# applicant-welcome view and interaction writes as the demo applicant.
 # Usage: tools/bench.sh [seconds] [connections]   (build first: tools/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,22 @@ wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/portlets/flu-countdown"
 echo "== GET /healthz =="
 wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/healthz"
+# applicant-welcome: the applicant view (the published version and the
+# caller's own progress) and recording interactions (each a durable write:
+# a counter and a per-person-per-day marker), as the demo applicant.
+app_token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
+    -H 'Content-Type: application/json' \
+    -d '{"username":"app.alex","password":"portico-demo"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+echo "== GET /api/v1/portlets/applicant-welcome (applicant view) =="
+wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $app_token" \
+    "http://127.0.0.1:$port/api/v1/portlets/applicant-welcome"
+cat >"$dir/interaction.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"target":"welcome_video","action":"play"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+echo "== POST /api/v1/portlets/applicant-welcome/interactions (durable writes) =="
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$dir/interaction.lua" \
+    -H "Authorization: Bearer $app_token" \
+    "http://127.0.0.1:$port/api/v1/portlets/applicant-welcome/interactions"
