@@ -5,6 +5,7 @@
  * action, and one marker per person, target, action and day so distinct
  * people can be counted (and small groups suppressed).
  */
+#include "aw_batch.h"
 #include "aw_host.h"
 
 #include <string.h>
@@ -22,18 +23,17 @@ static int targets_txn(portico_txn *txn, void *arg)
 }
 
 typedef struct interaction_write {
-    const portico_host *h;
     const char *user, *target, *action, *date;
     char hash[17];
 } interaction_write;
 
 /* The event counter always moves; the people counter and the pair
  * registry only when this person's marker for the day is new (an insert
- * that finds the marker means they were counted already). */
-static int interaction_txn(portico_txn *txn, void *arg)
+ * that finds the marker means they were counted already).  Runs in a
+ * batch that may hold other applicants' interactions (aw_batch.c). */
+static int interaction_txn(const portico_host *h, portico_txn *txn, void *arg)
 {
     interaction_write *w = arg;
-    const portico_host *h = w->h;
     char key[PORTICO_KEY_MAX + 1];
     int rc = h->key(key, sizeof key, "n", "i", w->date, w->hash, w->action, NULL);
     if (rc == PORTICO_OK)
@@ -89,9 +89,10 @@ int aw_route_interaction(portico_ctx *ctx)
     char date[11], at[21];
     aw_today(ctx, date);
     aw_now(ctx, at);
-    interaction_write w = {h, ctx->caller->username, target, action, date, {0}};
+    interaction_write w = {ctx->caller->username, target, action, date, {0}};
     aw_target_hash(w.hash, target);
-    rc = h->write(ctx, interaction_txn, &w);
+    aw_batch_item item = {.fn = interaction_txn, .arg = &w};
+    rc = aw_batch_write(ctx, ctx->state, &item);
     if (rc == PORTICO_OK)
         h->respond_json(ctx, 201,
                         json_pack("{s:s, s:s, s:s, s:s}", "target", target, "action", action,

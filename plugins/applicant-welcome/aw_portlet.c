@@ -3,6 +3,7 @@
  * config and body schemas, routes with their gates, init.  The behaviour
  * lives in the other aw_*.c files.
  */
+#include "aw_batch.h"
 #include "aw_host.h"
 
 #include <stddef.h>
@@ -125,19 +126,21 @@ static const portico_route routes[] = {
 };
 
 /* Refuses a host of another major, or one whose table is too short to
- * hold everything this portlet calls (all of it is ABI 2.0). */
+ * hold everything this portlet calls (all of it is ABI 2.0).  The state
+ * is the group-commit queue of interaction writes (aw_batch.c). */
 static int aw_init(portico_ctx *ctx, void **state)
 {
     *state = NULL;
     const portico_host *h = ctx->host;
-    return h != NULL && h->abi_major == PORTICO_ABI_MAJOR && PORTICO_HOST_HAS(h, schema_validate)
-               ? PORTICO_OK
-               : PORTICO_ERR;
+    if (h == NULL || h->abi_major != PORTICO_ABI_MAJOR || !PORTICO_HOST_HAS(h, schema_validate))
+        return PORTICO_ERR;
+    *state = aw_batch_new();
+    return *state != NULL ? PORTICO_OK : PORTICO_ENOMEM;
 }
 
 static void aw_shutdown(portico_ctx *ctx)
 {
-    (void)ctx;
+    aw_batch_free(ctx->state);
 }
 
 PORTICO_DEFINE_PORTLET(applicant_welcome_portlet) = {

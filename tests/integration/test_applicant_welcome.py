@@ -12,6 +12,7 @@ import datetime
 import itertools
 import os
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -611,6 +612,41 @@ class WelcomeTest(PorticoTestCase):
         self.analytics(o, day, user=o["pa"])
         for who in (o["emp"], apps[0], o["leaver"]):
             self.assert_problem(self.analytics(o, day, user=who, expect=None), 403, "forbidden")
+
+    def test_concurrent_interactions_all_counted(self):
+        """Writes from many connections at once (committed together in
+        batches) are each counted exactly once, in the right organisation."""
+        a = self.new_org(applicants=5)
+        b = self.new_org(applicants=5)
+        for o in (a, b):
+            self.put_content(o, content())
+            self.publish(o)
+        tokens = [(self.tok(u), o) for o in (a, b) for u in o["apps"]]
+        errors = []
+
+        def post(tok, n):
+            client = self.server.client(tok)
+            try:
+                for _ in range(n):
+                    r = client.post(PORTLET + "/interactions",
+                                    {"target": "welcome_video", "action": "play"})
+                    if r.status != 201:
+                        errors.append(r)
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=post, args=(tok, 20 if o is a else 10))
+                   for tok, o in tokens for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        for o, n in ((a, 200), (b, 100)):
+            r = self.analytics(o, "?from=%s&to=%s" % (TODAY, TODAY))
+            play = r.body["interactions"][0]
+            self.assertEqual((play["target"], play["count"], play["people"]),
+                             ("welcome_video", n, 5))
 
     def test_other_organisation_never_shown(self):
         a = self.new_org(applicants=1)
