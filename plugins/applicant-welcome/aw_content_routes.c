@@ -159,6 +159,25 @@ int aw_route_content_put(portico_ctx *ctx)
     return PORTICO_OK;
 }
 
+/* A fresh random stamp per publish: the cached applicant view of the
+ * organisation is keyed by it, so no request ever renders an older
+ * version (or, after a restore of the store, different content under a
+ * version number seen before). */
+static int stamp_put(const portico_host *h, portico_txn *txn, json_int_t version)
+{
+    unsigned char rnd[12];
+    char hex[2 * sizeof rnd + 1];
+    int rc = h->random_bytes(rnd, sizeof rnd);
+    if (rc != PORTICO_OK)
+        return rc;
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    json_t *stamp = json_pack("{s:I, s:s}", "version", version, "stamp", hex);
+    rc = stamp ? h->put(txn, AW_KEY_STAMP, stamp) : PORTICO_ENOMEM;
+    json_decref(stamp);
+    return rc;
+}
+
 /*
  * The next version: the content as it stands, who and when, and the date
  * it is due for review.  The previous versions stay as they were (restore
@@ -189,6 +208,8 @@ int aw_publish_txn(const portico_host *h, portico_txn *txn, const json_t *draft_
         rc = h->put(txn, AW_KEY_PUBLISHED, *version);
     if (rc == PORTICO_OK)
         rc = h->put(txn, AW_KEY_TARGETS, targets);
+    if (rc == PORTICO_OK)
+        rc = stamp_put(h, txn, n);
     if (rc == PORTICO_OK) {
         char target[48];
         snprintf(target, sizeof target, "content/versions/%lld", (long long)n);

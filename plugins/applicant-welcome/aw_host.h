@@ -6,6 +6,8 @@
  *
  * Keys (all scoped by the host to this portlet and the organisation):
  *   draft, published, version/<%010d>   the content (aw_records.h)
+ *   stamp                                {version, stamp}: a random stamp per publish
+ *                                        (keys the cached applicant view, aw_view.h)
  *   targets                              {version, targets} of the published content
  *   progress/<user>                      {items: {id: {completed_at, date}}}
  *   opened/<user>                        {date, at}: first view, counted once
@@ -21,7 +23,9 @@
 #ifndef AW_HOST_H
 #define AW_HOST_H
 
+#include "aw_batch.h"
 #include "aw_records.h"
+#include "aw_view.h"
 
 #include <portico/portlet.h>
 
@@ -30,6 +34,14 @@
 #define AW_KEY_DRAFT     "draft"
 #define AW_KEY_PUBLISHED "published"
 #define AW_KEY_TARGETS   "targets"
+#define AW_KEY_STAMP     "stamp"
+
+/* What init() keeps (ctx->state): the group-commit queue of interaction
+ * writes and the cache of applicant views. */
+typedef struct aw_state {
+    aw_batch *batch;
+    aw_view_cache *views;
+} aw_state;
 
 /* get() that treats a missing key as *out = NULL and PORTICO_OK. */
 int aw_store_get(const portico_host *h, portico_txn *txn, const char *key, json_t **out);

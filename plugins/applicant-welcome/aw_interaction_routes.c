@@ -5,7 +5,6 @@
  * action, and one marker per person, target, action and day so distinct
  * people can be counted (and small groups suppressed).
  */
-#include "aw_batch.h"
 #include "aw_host.h"
 
 #include <string.h>
@@ -92,7 +91,8 @@ int aw_route_interaction(portico_ctx *ctx)
     interaction_write w = {ctx->caller->username, target, action, date, {0}};
     aw_target_hash(w.hash, target);
     aw_batch_item item = {.fn = interaction_txn, .arg = &w};
-    rc = aw_batch_write(ctx, ctx->state, &item);
+    const aw_state *st = ctx->state;
+    rc = aw_batch_write(ctx, st ? st->batch : NULL, &item);
     if (rc == PORTICO_OK)
         h->respond_json(ctx, 201,
                         json_pack("{s:s, s:s, s:s, s:s}", "target", target, "action", action,

@@ -3,10 +3,10 @@
  * config and body schemas, routes with their gates, init.  The behaviour
  * lives in the other aw_*.c files.
  */
-#include "aw_batch.h"
 #include "aw_host.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 /* review_days: how long after publishing a version is due for review. */
 static const char config_schema[] =
@@ -127,20 +127,36 @@ static const portico_route routes[] = {
 
 /* Refuses a host of another major, or one whose table is too short to
  * hold everything this portlet calls (all of it is ABI 2.0).  The state
- * is the group-commit queue of interaction writes (aw_batch.c). */
+ * is the group-commit queue of interaction writes and the view cache. */
 static int aw_init(portico_ctx *ctx, void **state)
 {
     *state = NULL;
     const portico_host *h = ctx->host;
     if (h == NULL || h->abi_major != PORTICO_ABI_MAJOR || !PORTICO_HOST_HAS(h, schema_validate))
         return PORTICO_ERR;
-    *state = aw_batch_new();
-    return *state != NULL ? PORTICO_OK : PORTICO_ENOMEM;
+    aw_state *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return PORTICO_ENOMEM;
+    st->batch = aw_batch_new();
+    st->views = aw_view_cache_new();
+    if (st->batch == NULL || st->views == NULL) {
+        aw_batch_free(st->batch);
+        aw_view_cache_free(st->views);
+        free(st);
+        return PORTICO_ENOMEM;
+    }
+    *state = st;
+    return PORTICO_OK;
 }
 
 static void aw_shutdown(portico_ctx *ctx)
 {
-    aw_batch_free(ctx->state);
+    aw_state *st = ctx->state;
+    if (st == NULL)
+        return;
+    aw_batch_free(st->batch);
+    aw_view_cache_free(st->views);
+    free(st);
 }
 
 PORTICO_DEFINE_PORTLET(applicant_welcome_portlet) = {

@@ -7,21 +7,31 @@
  */
 #include "aw_host.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct view_read {
     const portico_host *h;
-    const char *user;
+    aw_view_cache *cache;
+    const char *org, *user;
     bool applicant;
-    json_t *published, *progress, *opened;
+    bool published;
+    aw_view_entry *entry;      /* the shared parts, from the cache */
+    aw_view_static *uncached;  /* ... or built for this request only */
+    json_t *progress, *opened; /* the applicant's own */
 } view_read;
 
 static void view_read_free(view_read *r)
 {
-    json_decref(r->published);
+    aw_view_cache_release(r->cache, r->entry);
+    aw_view_static_free(r->uncached);
     json_decref(r->progress);
     json_decref(r->opened);
-    r->published = r->progress = r->opened = NULL;
+    r->entry = NULL;
+    r->uncached = NULL;
+    r->progress = r->opened = NULL;
+    r->published = false;
 }
 
 static int user_key(const portico_host *h, char *buf, size_t cap, const char *what,
@@ -30,13 +40,42 @@ static int user_key(const portico_host *h, char *buf, size_t cap, const char *wh
     return h->key(buf, cap, what, user, NULL);
 }
 
+/* The shared parts of the view for the published version: from the cache
+ * when the stamp of the latest publish finds them, else built from the
+ * version record (and kept). */
+static int view_static_read(view_read *r, portico_txn *txn)
+{
+    const portico_host *h = r->h;
+    json_t *stamp = NULL, *published = NULL;
+    int rc = aw_store_get(h, txn, AW_KEY_STAMP, &stamp);
+    const char *s = json_string_value(json_object_get(stamp, "stamp"));
+    if (rc == PORTICO_OK && s != NULL && r->cache != NULL)
+        r->entry = aw_view_cache_get(r->cache, r->org, s);
+    if (rc == PORTICO_OK && r->entry == NULL)
+        rc = aw_store_get(h, txn, AW_KEY_PUBLISHED, &published);
+    if (rc == PORTICO_OK && r->entry == NULL && published != NULL) {
+        aw_view_static *built = aw_view_static_build(published);
+        if (built == NULL)
+            rc = PORTICO_ENOMEM;
+        else if (s != NULL && r->cache != NULL)
+            rc = (r->entry = aw_view_cache_put(r->cache, r->org, s, built)) ? PORTICO_OK
+                                                                            : PORTICO_ENOMEM;
+        else
+            r->uncached = built;
+    }
+    r->published = r->entry != NULL || r->uncached != NULL;
+    json_decref(published);
+    json_decref(stamp);
+    return rc;
+}
+
 static int view_txn(portico_txn *txn, void *arg)
 {
     view_read *r = arg;
     const portico_host *h = r->h;
     view_read_free(r);
-    int rc = aw_store_get(h, txn, AW_KEY_PUBLISHED, &r->published);
-    if (rc != PORTICO_OK || r->published == NULL || !r->applicant)
+    int rc = view_static_read(r, txn);
+    if (rc != PORTICO_OK || !r->published || !r->applicant)
         return rc;
     char key[PORTICO_KEY_MAX + 1];
     rc = user_key(h, key, sizeof key, "progress", r->user);
@@ -75,48 +114,30 @@ static int open_txn(portico_txn *txn, void *arg)
     return rc;
 }
 
-static json_t *targets_list(const json_t *content)
+/* The body's own tag: FNV-1a over the bytes (an ETag need not be a
+ * cryptographic hash, only change when the body does). */
+static void body_etag(char out[24], const char *body, size_t len)
 {
-    json_t *targets = aw_targets_build(content), *list = json_array();
-    const char *t;
-    json_t *kind;
-    json_object_foreach(targets, t, kind) json_array_append_new(list, json_string(t));
-    json_decref(targets);
-    return list;
-}
-
-static json_t *actions_list(void)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; aw_actions[i] != NULL; i++)
-        json_array_append_new(list, json_string(aw_actions[i]));
-    return list;
-}
-
-static json_t *view_body(const view_read *r, const portico_caller *who)
-{
-    const json_t *content = json_object_get(r->published, "content");
-    int done, total;
-    json_t *checklist = aw_checklist_view(json_object_get(content, "checklist"),
-                                          json_object_get(r->progress, "items"), &done, &total);
-    json_t *start = r->applicant ? json_object_get(who->person, "start_date") : NULL;
-    return json_pack("{s:O?, s:O?, s:O, s:o, s:o, s:o, s:O?, s:b, s:{s:o, s:o}}", "version",
-                     json_object_get(r->published, "version"), "published_at",
-                     json_object_get(r->published, "published_at"), "content", content, "contrast",
-                     aw_contrast_json(json_object_get(content, "branding")), "checklist",
-                     checklist ? checklist : json_array(), "progress",
-                     aw_progress_json(done, total), "start_date",
-                     json_is_string(start) ? start : NULL, "preview", !r->applicant, "interactions",
-                     "targets", targets_list(content), "actions", actions_list());
+    uint64_t x = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        x ^= (unsigned char)body[i];
+        x *= 0x100000001b3ull;
+    }
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)x);
 }
 
 int aw_route_view(portico_ctx *ctx)
 {
     const portico_host *h = ctx->host;
     const portico_caller *who = ctx->caller;
-    view_read r = {h, who->username, who->status == PORTICO_STATUS_APPLICANT, NULL, NULL, NULL};
+    const aw_state *st = ctx->state;
+    view_read r = {.h = h,
+                   .cache = st ? st->views : NULL,
+                   .org = who->org,
+                   .user = who->username,
+                   .applicant = who->status == PORTICO_STATUS_APPLICANT};
     int rc = h->read(ctx, view_txn, &r);
-    if (rc == PORTICO_OK && r.published == NULL) {
+    if (rc == PORTICO_OK && !r.published) {
         h->respond_problem(ctx, 404, "not_found", "no welcome content has been published yet");
         view_read_free(&r);
         return PORTICO_OK;
@@ -130,12 +151,27 @@ int aw_route_view(portico_ctx *ctx)
         if (wrc != PORTICO_OK) /* the next view counts it: still show the content */
             h->log(ctx, PORTICO_LOG_WARN, "recording the first view failed (%d)", wrc);
     }
-    json_t *body = rc == PORTICO_OK ? view_body(&r, who) : NULL;
+    char *body = NULL;
+    size_t len = 0;
+    if (rc == PORTICO_OK) {
+        const aw_view_static *s = r.entry ? aw_view_entry_static(r.entry) : r.uncached;
+        const json_t *start = r.applicant ? json_object_get(who->person, "start_date") : NULL;
+        if (aw_view_render(s, json_object_get(r.progress, "items"), start, !r.applicant, &body,
+                           &len) != 0)
+            rc = PORTICO_ENOMEM;
+    }
     view_read_free(&r);
-    if (body != NULL)
-        h->respond_json_etag(ctx, body);
-    else
-        h->respond_error(ctx, rc != PORTICO_OK ? rc : PORTICO_ENOMEM, NULL);
+    if (rc == PORTICO_OK) {
+        char etag[24];
+        body_etag(etag, body, len);
+        if (!h->not_modified(ctx, etag)) {
+            h->set_header(ctx, "Cache-Control", "private, no-cache");
+            h->respond_bytes(ctx, 200, "application/json; charset=utf-8", body, len);
+        }
+    } else {
+        h->respond_error(ctx, rc, NULL);
+    }
+    free(body);
     return PORTICO_OK;
 }
 
@@ -203,13 +239,25 @@ static int mark_txn(portico_txn *txn, void *arg)
                            &w->progress);
 }
 
+typedef struct published_read {
+    const portico_host *h;
+    json_t *published;
+} published_read;
+
+static int published_txn(portico_txn *txn, void *arg)
+{
+    published_read *r = arg;
+    json_decref(r->published);
+    return aw_store_get(r->h, txn, AW_KEY_PUBLISHED, &r->published);
+}
+
 static int checklist_mark(portico_ctx *ctx, bool done)
 {
     const portico_host *h = ctx->host;
     const portico_caller *who = ctx->caller;
     const char *id = h->param(ctx, "item");
-    view_read r = {h, who->username, false, NULL, NULL, NULL};
-    int rc = h->read(ctx, view_txn, &r);
+    published_read r = {h, NULL};
+    int rc = h->read(ctx, published_txn, &r);
     const json_t *checklist = json_object_get(json_object_get(r.published, "content"), "checklist");
     const json_t *item = aw_checklist_find(checklist, id);
     if (rc != PORTICO_OK || item == NULL) {
@@ -218,7 +266,7 @@ static int checklist_mark(portico_ctx *ctx, bool done)
                                "the published checklist has no item with this id");
         else
             h->respond_error(ctx, rc, NULL);
-        view_read_free(&r);
+        json_decref(r.published);
         return PORTICO_OK;
     }
     char date[11], at[21];
@@ -243,7 +291,7 @@ static int checklist_mark(portico_ctx *ctx, bool done)
         h->respond_error(ctx, rc, NULL);
     }
     json_decref(w.progress);
-    view_read_free(&r);
+    json_decref(r.published);
     return PORTICO_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "aw.h"
 #include "aw_records.h"
+#include "aw_view.h"
 
 #include <math.h>
 #include <string.h>
@@ -382,6 +383,76 @@ static void test_records(void)
     json_decref(content);
 }
 
+static void test_view_render(void)
+{
+    json_t *content = aw_default_content();
+    json_t *published =
+        aw_version_record(content, 2, "2026-11-30T10:00:00Z", "content.admin", "2027-02-28", 0);
+    aw_view_static *s = aw_view_static_build(published);
+    CHECK(s != NULL);
+    json_t *progress =
+        json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", "fire-safety", "completed_at",
+                  "2026-11-01T10:00:00Z", "right-to-work", "completed_at", "2026-11-02T\"<x>",
+                  "gone", "completed_at", "2026-10-01T10:00:00Z");
+    json_t *start = json_string("2027-01-04");
+    char *text = NULL;
+    size_t len = 0;
+    CHECK(aw_view_render(s, progress, start, false, &text, &len) == 0);
+    json_error_t jerr;
+    json_t *view = json_loadb(text, len, 0, &jerr);
+    CHECK_MSG(view != NULL, "render is not JSON: %s (%s)", jerr.text, text);
+    CHECK(strlen(text) == len);
+    CHECK(json_integer_value(json_object_get(view, "version")) == 2);
+    CHECK(json_equal(json_object_get(view, "content"), content));
+    CHECK(json_is_object(json_object_get(view, "contrast")));
+    CHECK(json_is_false(json_object_get(view, "preview")));
+    CHECK(strcmp(json_string_value(json_object_get(view, "start_date")), "2027-01-04") == 0);
+    const json_t *p = json_object_get(view, "progress");
+    CHECK(strcmp(json_string_value(json_object_get(p, "text")), "2 of 13 done") == 0);
+    const json_t *rows = json_object_get(view, "checklist");
+    CHECK(json_array_size(rows) == 13);
+    const json_t *rtw = json_array_get(rows, 1);
+    CHECK(json_is_true(json_object_get(rtw, "done")));
+    CHECK(strcmp(json_string_value(json_object_get(rtw, "completed_at")), "2026-11-02T\"<x>") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(rtw, "kind")), "document") == 0);
+    CHECK(json_is_null(json_object_get(json_array_get(rows, 0), "completed_at")));
+    const json_t *targets = json_object_get(json_object_get(view, "interactions"), "targets");
+    CHECK(json_array_size(targets) == 13);
+    /* the same rows, from aw_checklist_view */
+    int done, total;
+    json_t *expect =
+        aw_checklist_view(json_object_get(content, "checklist"), progress, &done, &total);
+    CHECK(json_equal(expect, rows));
+    json_decref(expect);
+    json_decref(view);
+    free(text);
+    /* a preview: nothing done, no start date */
+    CHECK(aw_view_render(s, NULL, NULL, true, &text, &len) == 0);
+    view = json_loadb(text, len, 0, &jerr);
+    CHECK(view != NULL && json_is_true(json_object_get(view, "preview")) &&
+          json_is_null(json_object_get(view, "start_date")));
+    json_decref(view);
+    free(text);
+    aw_view_static_free(s);
+    /* a version with no checklist at all */
+    json_t *empty = json_object();
+    json_t *bare = aw_version_record(empty, 1, "2026-11-30T10:00:00Z", "x", "2027-01-01", 0);
+    json_decref(empty);
+    s = aw_view_static_build(bare);
+    CHECK(s != NULL && aw_view_render(s, NULL, NULL, false, &text, &len) == 0);
+    view = json_loadb(text, len, 0, &jerr);
+    CHECK(view != NULL && json_array_size(json_object_get(view, "checklist")) == 0 &&
+          json_is_null(json_object_get(view, "contrast")));
+    json_decref(view);
+    free(text);
+    aw_view_static_free(s);
+    json_decref(bare);
+    json_decref(start);
+    json_decref(progress);
+    json_decref(published);
+    json_decref(content);
+}
+
 int main(void)
 {
     test_colour_parse();
@@ -394,5 +465,6 @@ int main(void)
     test_checklist_view();
     test_suppression();
     test_records();
+    test_view_render();
     return check_finish("test_applicant_welcome");
 }
