@@ -205,6 +205,9 @@ def seed_leavers(cl, org, tok, people, now):
 def seed_welcome(cl, org, tok, people, now):
     cl.call("PUT", "/api/v1/portlets/applicant-welcome/content",
             {"headline": "Welcome to the trust",
+             "welcome_video": {"url": "https://example.org/welcome.mp4",
+                               "title": "A welcome from our chief executive",
+                               "captions_url": "https://example.org/welcome.vtt"},
              "services": [{"name": "Occupational health", "description": "Before you start",
                            "url": "https://example.org/oh"}],
              "checklist": [{"id": "id-check", "title": "Bring your ID", "kind": "document",
