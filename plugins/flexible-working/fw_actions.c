@@ -378,11 +378,49 @@ int fw_act_txn(portico_txn *txn, void *arg)
     return rc;
 }
 
+/* Fields each event needs; the route's schema requires them too, so this
+ * only guards against a request that arrives with no body at all. */
+static const char *const *required_fields(fw_event ev)
+{
+    static const char *const meeting[] = {"held_at", "attended", NULL};
+    static const char *const decide[] = {"outcome", NULL};
+    static const char *const appeal[] = {"grounds", NULL};
+    static const char *const appeal_decide[] = {"outcome", "explanation", NULL};
+    static const char *const extension[] = {"decision_due", NULL};
+    static const char *const none[] = {NULL};
+    switch (ev) {
+    case FW_EV_MEETING:
+        return meeting;
+    case FW_EV_DECIDE:
+        return decide;
+    case FW_EV_APPEAL:
+        return appeal;
+    case FW_EV_APPEAL_DECIDE:
+        return appeal_decide;
+    case FW_EV_EXTENSION_PROPOSE:
+        return extension;
+    default:
+        return none;
+    }
+}
+
 /* The body rules of a decision come before any state: a client learns
  * what is wrong with what it sent even on a request it may not decide. */
 static json_t *body_check(fw_event ev, const json_t *body)
 {
-    json_t *errors = NULL;
+    json_t *errors = json_array();
+    const char *const *required = required_fields(ev);
+    char pointer[40];
+    for (size_t i = 0; errors != NULL && required[i] != NULL; i++) {
+        if (json_object_get(body, required[i]) == NULL) {
+            snprintf(pointer, sizeof(pointer), "/%s", required[i]);
+            fw_host->invalid_add(errors, pointer, "is required");
+        }
+    }
+    if (json_array_size(errors) > 0)
+        return errors;
+    json_decref(errors);
+    errors = NULL;
     if (ev == FW_EV_DECIDE)
         fw_decision_check(body, &errors);
     else if (ev == FW_EV_APPEAL && fw_text_blank(str(body, "grounds")))

@@ -212,7 +212,12 @@ int fw_route_create(portico_ctx *ctx)
 {
     const json_t *body = fw_host->body(ctx);
     const portico_caller *who = ctx->caller;
-    if (body == NULL || who == NULL || who->person == NULL) {
+    if (who == NULL || who->person == NULL) {
+        fw_host->respond_problem(ctx, 403, "forbidden",
+                                 "only a person of the organisation may ask");
+        return PORTICO_OK;
+    }
+    if (body == NULL) {
         fw_host->respond_problem(ctx, 400, "bad_request", "a JSON request body is required");
         return PORTICO_OK;
     }

@@ -110,11 +110,9 @@ int fw_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
     int rc = fw_host->read(ctx, card_txn, &c);
     if (rc == PORTICO_OK) {
         json_t *waiting = waiting_json(c.waiting);
-        *out = json_pack("{s:s, s:o, s:o}", "policy",
-                         json_string_value(json_object_get(fw_host->config(ctx), "policy"))
-                             ? json_string_value(json_object_get(fw_host->config(ctx), "policy"))
-                             : "statutory",
-                         "my_request", c.mine ? c.mine : json_null(), "awaiting_my_decision",
+        const char *policy = json_string_value(json_object_get(fw_host->config(ctx), "policy"));
+        *out = json_pack("{s:s, s:o, s:o}", "policy", policy ? policy : "statutory", "my_request",
+                         c.mine ? c.mine : json_null(), "awaiting_my_decision",
                          waiting ? waiting : json_null());
         c.mine = NULL;
         rc = *out ? PORTICO_OK : PORTICO_ENOMEM;
