@@ -180,7 +180,7 @@ static int appeal_apply(portico_txn *txn, fw_act *a, json_t *rec, json_t *agg)
 {
     if (strcmp(str(rec, "outcome") ? str(rec, "outcome") : "", "rejected") != 0)
         return refuse(a, 409, "conflict",
-                      "only a rejected request can be appealed; this one was %s",
+                      "the request is decided (%s): only a rejected request can be appealed",
                       str(rec, "outcome"));
     char key[PORTICO_KEY_MAX + 1];
     json_t *open = NULL;
