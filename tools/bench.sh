@@ -33,3 +33,84 @@ wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/portlets/flu-countdown"
 echo "== GET /healthz =="
 wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/healthz"
+
+# ---- flexible-working: creating requests (durable writes) and the report.
+# 32 employees each run create -> withdraw -> create ... on their own
+# connection (one request in progress per employee is the law), under the
+# nhs policy (no yearly limit).  Every create and every withdraw is a
+# durable write; "creates/s" counts the 201s only.  Then the compliance
+# report is timed over everything that was created.
+fw_secs=${FW_SECS:-$secs}
+fw_conns=${FW_CONNS:-32}
+api="http://127.0.0.1:$port/api/v1"
+jget() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+login() {
+    curl -sf -X POST "$api/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jget access_token
+}
+pa=$(login portal.admin portico-demo)
+curl -sf -X PUT "$api/orgs/demo-trust/portlets/flexible-working" -H "Authorization: Bearer $pa" \
+    -H 'Content-Type: application/json' -d '{"enabled":true,"config":{"policy":"nhs"}}' >/dev/null
+: >"$dir/fw_tokens"
+for i in $(seq "$fw_conns"); do
+    curl -sf -X POST "$api/orgs/demo-trust/people" -H "Authorization: Bearer $pa" \
+        -H 'Content-Type: application/json' \
+        -d "{\"username\":\"bench.fw$i\",\"password\":\"bench-fw-pass\",\"display_name\":\"Bench $i\",\"email\":\"bench.fw$i@example.org\",\"staff_group\":\"qualified_nurses\",\"status\":\"employee\",\"manager\":\"manager.mary\"}" >/dev/null
+    login "bench.fw$i" bench-fw-pass >>"$dir/fw_tokens"
+done
+start=$(date -d '+30 days' +%F)
+cat >"$dir/fw.lua" <<LUA
+local threads, n = {}, 0
+function setup(thread)
+  n = n + 1
+  thread:set("idx", n)
+  table.insert(threads, thread)
+end
+function init(args)
+  local i = 0
+  for line in io.lines("$dir/fw_tokens") do
+    i = i + 1
+    if i == idx then token = line end
+  end
+  creates, withdraws, errors, pending = 0, 0, 0, nil
+  hdr = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+  body = '{"change_types":["part_time"],"proposed_start":"$start",' ..
+         '"current_pattern":"Full time","requested_pattern":"0.8 WTE"}'
+end
+function request()
+  if pending then
+    return wrk.format("POST", "/api/v1/portlets/flexible-working/requests/" .. pending ..
+                      "/withdraw", hdr, "{}")
+  end
+  return wrk.format("POST", "/api/v1/portlets/flexible-working/requests", hdr, body)
+end
+function response(status, headers, resp)
+  if status == 201 then
+    creates = creates + 1
+    pending = resp:match('"id":%s*"(%d+)"')
+  elseif status == 200 then
+    withdraws = withdraws + 1
+    pending = nil
+  else
+    errors = errors + 1
+    pending = nil
+  end
+end
+function done(summary, latency, requests)
+  local c, w, e = 0, 0, 0
+  for _, t in ipairs(threads) do
+    c, w, e = c + t:get("creates"), w + t:get("withdraws"), e + t:get("errors")
+  end
+  local s = summary.duration / 1e6
+  io.write(string.format("creates: %d (%.0f/s), withdraws: %d (%.0f/s), errors: %d\n",
+                         c, c / s, w, w / s, e))
+end
+LUA
+echo "== POST flexible-working requests (create + withdraw, $fw_conns employees) =="
+wrk -t"$fw_conns" -c"$fw_conns" -d"${fw_secs}s" --latency -s "$dir/fw.lua" "http://127.0.0.1:$port"
+hr=$(login hr.admin portico-demo)
+echo "== GET flexible-working report (hr_admin) over every request =="
+curl -sf "$api/portlets/flexible-working/report" -H "Authorization: Bearer $hr" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); print("requests in the report:", r["total"])'
+wrk -t2 -c4 -d"${secs}s" --latency -H "Authorization: Bearer $hr" \
+    "$api/portlets/flexible-working/report"
