@@ -21,9 +21,10 @@ static int refuse(fw_act *a, int http, const char *code, const char *fmt, const 
 
 static int invalid(fw_act *a, const char *pointer, const char *message)
 {
+    const portico_host *h = a->h;
     if (a->errors == NULL)
         a->errors = json_array();
-    fw_host->invalid_add(a->errors, pointer, message);
+    h->invalid_add(a->errors, pointer, message);
     a->http = 422;
     return PORTICO_EINVAL;
 }
@@ -33,13 +34,14 @@ static const char *str(const json_t *obj, const char *name)
     return json_string_value(json_object_get(obj, name));
 }
 
-bool fw_may_read(portico_txn *txn, const json_t *rec, const char *user, unsigned roles)
+bool fw_may_read(const portico_host *h, portico_txn *txn, const json_t *rec, const char *user,
+                 unsigned roles)
 {
     const char *requester = str(rec, "requester");
     if ((roles & PORTICO_ROLE_HR_ADMIN) || (requester && strcmp(requester, user) == 0))
         return true;
     char mgr[128];
-    fw_manager_of(txn, requester, mgr, sizeof(mgr));
+    fw_manager_of(h, txn, requester, mgr, sizeof(mgr));
     return mgr[0] != '\0' && strcmp(mgr, user) == 0;
 }
 
@@ -70,7 +72,7 @@ static int authorize(fw_act *a, const json_t *rec, const char *manager)
  * changed since the request was made, the team and awaiting-decision
  * indices move to the new manager at the next event.
  */
-static int manager_sync(portico_txn *txn, json_t *rec, const char *manager)
+static int manager_sync(const portico_host *h, portico_txn *txn, json_t *rec, const char *manager)
 {
     const char *old = str(rec, "manager");
     if ((old == NULL && manager[0] == '\0') || (old != NULL && strcmp(old, manager) == 0))
@@ -78,22 +80,22 @@ static int manager_sync(portico_txn *txn, json_t *rec, const char *manager)
     char key[PORTICO_KEY_MAX + 1];
     const char *id = str(rec, "id");
     bool open = fw_state_open(fw_request_state(rec));
-    int rc = open ? fw_open_index_del(txn, rec) : PORTICO_OK;
+    int rc = open ? fw_open_index_del(h, txn, rec) : PORTICO_OK;
     if (rc == PORTICO_OK && old != NULL &&
-        fw_host->key(key, sizeof(key), "team", old, id, NULL) == PORTICO_OK) {
-        rc = fw_host->del(txn, key);
+        h->key(key, sizeof(key), "team", old, id, NULL) == PORTICO_OK) {
+        rc = h->del(txn, key);
         rc = rc == PORTICO_ENOTFOUND ? PORTICO_OK : rc;
     }
     json_object_set_new(rec, "manager", manager[0] ? json_string(manager) : json_null());
     if (rc == PORTICO_OK && manager[0] != '\0') {
         json_t *ref = json_pack("{s:s}", "id", id);
-        rc = fw_host->key(key, sizeof(key), "team", manager, id, NULL);
+        rc = h->key(key, sizeof(key), "team", manager, id, NULL);
         if (rc == PORTICO_OK)
-            rc = ref ? fw_host->put(txn, key, ref) : PORTICO_ENOMEM;
+            rc = ref ? h->put(txn, key, ref) : PORTICO_ENOMEM;
         json_decref(ref);
     }
     if (rc == PORTICO_OK && open)
-        rc = fw_open_index_put(txn, rec);
+        rc = fw_open_index_put(h, txn, rec);
     return rc;
 }
 
@@ -110,19 +112,20 @@ static json_t *body_text(const fw_act *a, const char *name)
 
 static int meeting_apply(fw_act *a, json_t *rec)
 {
+    const portico_host *h = a->h;
     json_t *meetings = json_object_get(rec, "meetings");
     if (json_array_size(meetings) >= FW_MEETINGS_MAX)
         return refuse(a, 409, "conflict", "a request holds at most 20 meetings%s", NULL);
     int64_t held, received;
-    if (!fw_host->time_parse(body_str(a, "held_at"), &held))
+    if (!h->time_parse(body_str(a, "held_at"), &held))
         return invalid(a, "/held_at", "must be an RFC 3339 date-time");
     if (held > a->now)
         return invalid(a, "/held_at", "is in the future; record a meeting once it was held");
-    if (fw_host->time_parse(str(rec, "received_at"), &received) && held < received)
+    if (h->time_parse(str(rec, "received_at"), &received) && held < received)
         return invalid(a, "/held_at", "is before the request was received");
     char held_at[21], at[21];
-    fw_host->time_format(held_at, held);
-    fw_host->time_format(at, a->now);
+    h->time_format(held_at, held);
+    h->time_format(at, a->now);
     bool attended = json_is_true(json_object_get(a->body, "attended"));
     json_t *m =
         json_pack("{s:s, s:b, s:b, s:o, s:s, s:s}", "held_at", held_at, "attended", attended,
@@ -138,7 +141,8 @@ static int meeting_apply(fw_act *a, json_t *rec)
 /* Whole days from receipt to the decision, for the report's median. */
 static int duration_add(fw_act *a, const json_t *rec, json_t *agg)
 {
-    int32_t received = fw_date_field(rec, "received");
+    const portico_host *h = a->h;
+    int32_t received = fw_date_field(h, rec, "received");
     long days = received >= 0 && a->today > received ? (long)(a->today - received) : 0;
     char name[16];
     snprintf(name, sizeof(name), "%ld", days > FW_DURATION_MAX ? (long)FW_DURATION_MAX : days);
@@ -147,6 +151,7 @@ static int duration_add(fw_act *a, const json_t *rec, json_t *agg)
 
 static int decide_apply(fw_act *a, json_t *rec, json_t *agg)
 {
+    const portico_host *h = a->h;
     const char *outcome = body_str(a, "outcome");
     bool rejected = strcmp(outcome, "rejected") == 0;
     if (rejected && !fw_consultation_held(json_object_get(rec, "meetings")))
@@ -155,8 +160,8 @@ static int decide_apply(fw_act *a, json_t *rec, json_t *agg)
                       "attended%s",
                       NULL);
     char at[21], on[11];
-    fw_host->time_format(at, a->now);
-    fw_host->date_format(on, a->today);
+    h->time_format(at, a->now);
+    h->date_format(on, a->today);
     const json_t *reasons = json_object_get(a->body, "business_reasons");
     json_t *d = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "outcome", outcome, "business_reasons",
                           rejected && reasons ? json_deep_copy(reasons) : json_array(),
@@ -178,21 +183,22 @@ static int decide_apply(fw_act *a, json_t *rec, json_t *agg)
  */
 static int appeal_apply(portico_txn *txn, fw_act *a, json_t *rec, json_t *agg)
 {
+    const portico_host *h = a->h;
     if (strcmp(str(rec, "outcome") ? str(rec, "outcome") : "", "rejected") != 0)
         return refuse(a, 409, "conflict",
                       "the request is decided (%s): only a rejected request can be appealed",
                       str(rec, "outcome"));
     char key[PORTICO_KEY_MAX + 1];
     json_t *open = NULL;
-    int rc = fw_host->key(key, sizeof(key), "open", str(rec, "requester"), NULL);
-    if (rc == PORTICO_OK && fw_host->get(txn, key, &open) == PORTICO_OK) {
+    int rc = h->key(key, sizeof(key), "open", str(rec, "requester"), NULL);
+    if (rc == PORTICO_OK && h->get(txn, key, &open) == PORTICO_OK) {
         rc = refuse(a, 409, "conflict", "request %s is in progress; appeal once it is concluded",
                     str(open, "id"));
         json_decref(open);
         return rc;
     }
     char at[21];
-    fw_host->time_format(at, a->now);
+    h->time_format(at, a->now);
     json_t *ap = json_pack("{s:o, s:s, s:n, s:n, s:n, s:n}", "grounds", body_text(a, "grounds"),
                            "appealed_at", at, "outcome", "explanation", "decided_by", "decided_at");
     if (ap == NULL)
@@ -203,6 +209,7 @@ static int appeal_apply(portico_txn *txn, fw_act *a, json_t *rec, json_t *agg)
 
 static int appeal_decide_apply(fw_act *a, json_t *rec, json_t *agg)
 {
+    const portico_host *h = a->h;
     json_t *ap = json_object_get(rec, "appeal");
     const char *first = str(json_object_get(rec, "decision"), "decided_by");
     if (!a->trusted && first != NULL && strcmp(first, a->actor) == 0)
@@ -212,7 +219,7 @@ static int appeal_decide_apply(fw_act *a, json_t *rec, json_t *agg)
                       first);
     const char *outcome = body_str(a, "outcome");
     char at[21];
-    fw_host->time_format(at, a->now);
+    h->time_format(at, a->now);
     json_object_set_new(ap, "outcome", json_string(outcome));
     json_object_set_new(ap, "explanation", body_text(a, "explanation"));
     json_object_set_new(ap, "decided_by", json_string(a->actor));
@@ -227,8 +234,9 @@ static int appeal_decide_apply(fw_act *a, json_t *rec, json_t *agg)
  * first decision standing. */
 static int end_apply(fw_act *a, json_t *rec, json_t *agg, const char *note_field)
 {
+    const portico_host *h = a->h;
     char at[21];
-    fw_host->time_format(at, a->now);
+    h->time_format(at, a->now);
     json_t *w = json_pack("{s:s, s:s, s:o, s:s}", "kind",
                           a->event == FW_EV_WITHDRAW ? "withdrawn" : "treated_as_withdrawn", "at",
                           at, "notes", body_text(a, note_field), "by", a->actor);
@@ -256,20 +264,21 @@ static int treat_apply(fw_act *a, json_t *rec, json_t *agg)
 
 static int extension_propose_apply(fw_act *a, json_t *rec)
 {
+    const portico_host *h = a->h;
     json_t *ext = json_object_get(rec, "extension");
     json_int_t proposals = json_integer_value(json_object_get(ext, "proposals"));
     if (proposals >= FW_EXTENSIONS_MAX)
         return refuse(a, 409, "conflict", "a request takes at most 10 extension proposals%s", NULL);
-    int32_t due = fw_date_field(rec, "decision_due"), want;
-    if (!fw_host->date_parse(body_str(a, "decision_due"), &want))
+    int32_t due = fw_date_field(h, rec, "decision_due"), want;
+    if (!h->date_parse(body_str(a, "decision_due"), &want))
         return invalid(a, "/decision_due", "must be a date YYYY-MM-DD");
     if (want <= due)
         return invalid(a, "/decision_due", "must be later than the current decision_due");
-    if (want > fw_add_months(fw_date_field(rec, "received"), 12))
+    if (want > fw_add_months(fw_date_field(h, rec, "received"), 12))
         return invalid(a, "/decision_due", "must be within 12 months of the date received");
     char at[21], d[11];
-    fw_host->time_format(at, a->now);
-    fw_host->date_format(d, want);
+    h->time_format(at, a->now);
+    h->date_format(d, want);
     json_t *e =
         json_pack("{s:s, s:o, s:s, s:s, s:n, s:O, s:I}", "proposed_due", d, "reason",
                   body_text(a, "reason"), "proposed_by", a->actor, "proposed_at", at, "agreed_at",
@@ -283,16 +292,17 @@ static int extension_propose_apply(fw_act *a, json_t *rec)
 /* The employee's agreement moves the deadline and its index entries. */
 static int extension_agree_apply(portico_txn *txn, fw_act *a, json_t *rec)
 {
+    const portico_host *h = a->h;
     json_t *ext = json_object_get(rec, "extension");
     if (!json_is_object(ext) || !json_is_null(json_object_get(ext, "agreed_at")))
         return refuse(a, 409, "conflict", "no extension is waiting for your agreement%s", NULL);
-    int rc = fw_open_index_del(txn, rec);
+    int rc = fw_open_index_del(h, txn, rec);
     char at[21];
-    fw_host->time_format(at, a->now);
+    h->time_format(at, a->now);
     json_object_set_new(ext, "agreed_at", json_string(at));
     json_object_set(ext, "previous_due", json_object_get(rec, "decision_due"));
     json_object_set(rec, "decision_due", json_object_get(ext, "proposed_due"));
-    return rc == PORTICO_OK ? fw_open_index_put(txn, rec) : rc;
+    return rc == PORTICO_OK ? fw_open_index_put(h, txn, rec) : rc;
 }
 
 static int event_apply(portico_txn *txn, fw_act *a, json_t *rec, json_t *agg)
@@ -337,19 +347,20 @@ static json_t *history_extra(const fw_act *a)
 int fw_act_txn(portico_txn *txn, void *arg)
 {
     fw_act *a = arg;
+    const portico_host *h = a->h;
     json_decref(a->rec);
     json_decref(a->errors);
     a->rec = NULL;
     a->errors = NULL;
     a->http = 0;
     json_t *agg = NULL;
-    int rc = fw_request_get(txn, a->id, &a->rec);
+    int rc = fw_request_get(h, txn, a->id, &a->rec);
     if (rc == PORTICO_ENOTFOUND)
         return refuse(a, 404, "not_found", "no flexible working request %s", a->id);
     if (rc != PORTICO_OK)
         return rc;
     char manager[128];
-    fw_manager_of(txn, str(a->rec, "requester"), manager, sizeof(manager));
+    fw_manager_of(h, txn, str(a->rec, "requester"), manager, sizeof(manager));
     if (!a->trusted && (rc = authorize(a, a->rec, manager)) != PORTICO_OK)
         return rc;
     fw_state from = fw_request_state(a->rec);
@@ -361,18 +372,18 @@ int fw_act_txn(portico_txn *txn, void *arg)
                  fw_state_name(from), fw_event_name(a->event));
         return PORTICO_ECONFLICT;
     }
-    if ((rc = manager_sync(txn, a->rec, manager)) != PORTICO_OK)
+    if ((rc = manager_sync(h, txn, a->rec, manager)) != PORTICO_OK)
         return rc;
-    if ((rc = fw_day_load(txn, fw_date_field(a->rec, "received"), &agg)) != PORTICO_OK)
+    if ((rc = fw_day_load(h, txn, fw_date_field(h, a->rec, "received"), &agg)) != PORTICO_OK)
         return rc;
     json_t *extra = history_extra(a);
     rc = event_apply(txn, a, a->rec, agg);
     if (rc == PORTICO_OK)
-        rc = fw_transition_apply(txn, a->rec, agg, a->event, to, a->actor, a->now, extra);
+        rc = fw_transition_apply(h, txn, a->rec, agg, a->event, to, a->actor, a->now, extra);
     if (rc == PORTICO_OK)
-        rc = fw_day_store(txn, fw_date_field(a->rec, "received"), agg);
+        rc = fw_day_store(h, txn, fw_date_field(h, a->rec, "received"), agg);
     if (rc == PORTICO_OK)
-        rc = fw_request_put(txn, a->rec);
+        rc = fw_request_put(h, txn, a->rec);
     json_decref(extra);
     json_decref(agg);
     return rc;
@@ -406,7 +417,7 @@ static const char *const *required_fields(fw_event ev)
 
 /* The body rules of a decision come before any state: a client learns
  * what is wrong with what it sent even on a request it may not decide. */
-static json_t *body_check(fw_event ev, const json_t *body)
+static json_t *body_check(const portico_host *h, fw_event ev, const json_t *body)
 {
     json_t *errors = json_array();
     const char *const *required = required_fields(ev);
@@ -414,7 +425,7 @@ static json_t *body_check(fw_event ev, const json_t *body)
     for (size_t i = 0; errors != NULL && required[i] != NULL; i++) {
         if (json_object_get(body, required[i]) == NULL) {
             snprintf(pointer, sizeof(pointer), "/%s", required[i]);
-            fw_host->invalid_add(errors, pointer, "is required");
+            h->invalid_add(errors, pointer, "is required");
         }
     }
     if (json_array_size(errors) > 0)
@@ -424,40 +435,42 @@ static json_t *body_check(fw_event ev, const json_t *body)
     if (ev == FW_EV_DECIDE)
         fw_decision_check(body, &errors);
     else if (ev == FW_EV_APPEAL && fw_text_blank(str(body, "grounds")))
-        fw_host->invalid_add(errors = json_array(), "/grounds", "say why you appeal");
+        h->invalid_add(errors = json_array(), "/grounds", "say why you appeal");
     else if (ev == FW_EV_APPEAL_DECIDE && fw_text_blank(str(body, "explanation")))
-        fw_host->invalid_add(errors = json_array(), "/explanation", "explain the appeal decision");
+        h->invalid_add(errors = json_array(), "/explanation", "explain the appeal decision");
     return errors;
 }
 
 static int act_route(portico_ctx *ctx, fw_event ev, int ok_status)
 {
+    const portico_host *h = ctx->host;
     const portico_caller *who = ctx->caller;
-    const json_t *body = fw_host->body(ctx);
-    json_t *errors = body_check(ev, body);
+    const json_t *body = h->body(ctx);
+    json_t *errors = body_check(h, ev, body);
     if (errors != NULL) {
-        fw_host->respond_invalid(ctx, errors);
+        h->respond_invalid(ctx, errors);
         return PORTICO_OK;
     }
     fw_act a = {
+        .h = h,
         .event = ev,
-        .id = fw_host->param(ctx, "id"),
+        .id = h->param(ctx, "id"),
         .body = body,
         .actor = who->username,
         .roles = who->roles,
-        .now = fw_host->now_ms() / 1000,
-        .today = fw_host->today(ctx),
+        .now = h->now_ms() / 1000,
+        .today = h->today(ctx),
     };
-    int rc = fw_host->write(ctx, fw_act_txn, &a);
+    int rc = h->write(ctx, fw_act_txn, &a);
     if (rc == PORTICO_OK) {
-        fw_host->respond_json(ctx, ok_status, fw_request_view(a.rec, a.today, true));
+        h->respond_json(ctx, ok_status, fw_request_view(h, a.rec, a.today, true));
     } else if (a.http == 422) {
-        fw_host->respond_invalid(ctx, a.errors);
+        h->respond_invalid(ctx, a.errors);
         a.errors = NULL;
     } else if (a.http != 0) {
-        fw_host->respond_problem(ctx, a.http, a.code, a.detail);
+        h->respond_problem(ctx, a.http, a.code, a.detail);
     } else {
-        fw_host->respond_error(ctx, rc, NULL);
+        h->respond_error(ctx, rc, NULL);
     }
     json_decref(a.rec);
     json_decref(a.errors);

@@ -28,14 +28,14 @@ static int count_in_window(const char *key, const json_t *value, void *arg)
  * policy no more than two received in any 12 months, withdrawn ones
  * included (mine/<user>/ holds every request the employee made).
  */
-static int limits_check(portico_txn *txn, fw_new *n)
+static int limits_check(const portico_host *h, portico_txn *txn, fw_new *n)
 {
     char key[PORTICO_KEY_MAX + 1];
     json_t *open = NULL;
-    int rc = fw_host->key(key, sizeof(key), "open", n->username, NULL);
+    int rc = h->key(key, sizeof(key), "open", n->username, NULL);
     if (rc != PORTICO_OK)
         return rc;
-    rc = fw_host->get(txn, key, &open);
+    rc = h->get(txn, key, &open);
     if (rc == PORTICO_OK) {
         n->http = 422;
         n->code = "request_limit_reached";
@@ -52,14 +52,14 @@ static int limits_check(portico_txn *txn, fw_new *n)
     if (limit < 0)
         return PORTICO_OK;
     limit_scan s = {.in_window = 0};
-    fw_host->date_format(s.window_start, fw_window_start(n->today));
-    rc = fw_host->key(key, sizeof(key), "mine", n->username, NULL);
+    h->date_format(s.window_start, fw_window_start(n->today));
+    rc = h->key(key, sizeof(key), "mine", n->username, NULL);
     if (rc == PORTICO_OK && strlen(key) + 2 > sizeof(key))
         rc = PORTICO_EINVAL;
     if (rc != PORTICO_OK)
         return rc;
     strcat(key, "/");
-    rc = fw_host->scan(txn, key, NULL, true, count_in_window, &s);
+    rc = h->scan(txn, key, NULL, true, count_in_window, &s);
     if (rc != PORTICO_OK)
         return rc;
     if (s.in_window >= limit) {
@@ -81,13 +81,13 @@ static json_t *opt_string(const json_t *obj, const char *name)
 }
 
 /* The stored request: the body's fields, who asked and the deadline. */
-static json_t *request_build(const fw_new *n, const char *id)
+static json_t *request_build(const portico_host *h, const fw_new *n, const char *id)
 {
     char received[11], due[11], at[21];
     int32_t due_day = fw_decision_due(n->today);
-    fw_host->date_format(received, n->today);
-    fw_host->date_format(due, due_day);
-    fw_host->time_format(at, n->now);
+    h->date_format(received, n->today);
+    h->date_format(due, due_day);
+    h->time_format(at, n->now);
     const json_t *b = n->body;
     const json_t *prev = json_object_get(b, "previous_request");
     const json_t *prev_date = json_object_get(b, "previous_request_date");
@@ -109,12 +109,12 @@ static json_t *request_build(const fw_new *n, const char *id)
         "decision", "appeal", "withdrawal", "concluded_at", "version", 0, "history");
 }
 
-static int index_entry(portico_txn *txn, const char *a, const char *b, const char *id,
-                       const json_t *value)
+static int index_entry(const portico_host *h, portico_txn *txn, const char *a, const char *b,
+                       const char *id, const json_t *value)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc = fw_host->key(key, sizeof(key), a, b, id, NULL);
-    return rc == PORTICO_OK ? fw_host->insert(txn, key, value) : rc;
+    int rc = h->key(key, sizeof(key), a, b, id, NULL);
+    return rc == PORTICO_OK ? h->insert(txn, key, value) : rc;
 }
 
 /* Counts of the new request in its day's aggregate, for the report. */
@@ -138,20 +138,21 @@ static int aggregate_add(json_t *agg, const json_t *rec)
 int fw_create_txn(portico_txn *txn, void *arg)
 {
     fw_new *n = arg;
+    const portico_host *h = n->h;
     json_decref(n->rec);
     n->rec = NULL;
     n->http = 0;
-    int rc = limits_check(txn, n);
+    int rc = limits_check(h, txn, n);
     if (rc != PORTICO_OK)
         return rc;
     uint64_t seq;
-    if ((rc = fw_host->next_seq(txn, "request", &seq)) != PORTICO_OK)
+    if ((rc = h->next_seq(txn, "request", &seq)) != PORTICO_OK)
         return rc;
     char id[FW_ID_LEN + 8];
     snprintf(id, sizeof(id), "%0*llu", FW_ID_LEN, (unsigned long long)seq);
     if (strlen(id) != FW_ID_LEN)
         return PORTICO_ERR;
-    n->rec = request_build(n, id);
+    n->rec = request_build(h, n, id);
     json_t *ref = json_pack("{s:s}", "id", id);
     json_t *mine =
         json_pack("{s:s, s:O}", "id", id, "received", json_object_get(n->rec, "received"));
@@ -159,24 +160,24 @@ int fw_create_txn(portico_txn *txn, void *arg)
     if (n->rec == NULL || ref == NULL || mine == NULL)
         rc = PORTICO_ENOMEM;
     if (rc == PORTICO_OK)
-        rc = fw_day_load(txn, n->today, &agg);
+        rc = fw_day_load(h, txn, n->today, &agg);
     if (rc == PORTICO_OK)
-        rc = index_entry(txn, "mine", n->username, id, mine);
+        rc = index_entry(h, txn, "mine", n->username, id, mine);
     const char *mgr = json_string_value(json_object_get(n->rec, "manager"));
     if (rc == PORTICO_OK && mgr != NULL)
-        rc = index_entry(txn, "team", mgr, id, ref);
+        rc = index_entry(h, txn, "team", mgr, id, ref);
     if (rc == PORTICO_OK)
         rc = aggregate_add(agg, n->rec);
     if (rc == PORTICO_OK)
-        rc = fw_transition_apply(txn, n->rec, agg, FW_EV_SUBMIT, FW_SUBMITTED, n->username, n->now,
-                                 NULL);
+        rc = fw_transition_apply(h, txn, n->rec, agg, FW_EV_SUBMIT, FW_SUBMITTED, n->username,
+                                 n->now, NULL);
     if (rc == PORTICO_OK)
-        rc = fw_day_store(txn, n->today, agg);
+        rc = fw_day_store(h, txn, n->today, agg);
     if (rc == PORTICO_OK) {
         char key[PORTICO_KEY_MAX + 1];
-        rc = fw_host->key(key, sizeof(key), "req", id, NULL);
+        rc = h->key(key, sizeof(key), "req", id, NULL);
         if (rc == PORTICO_OK)
-            rc = fw_host->insert(txn, key, n->rec);
+            rc = h->insert(txn, key, n->rec);
     }
     json_decref(agg);
     json_decref(ref);
@@ -188,19 +189,18 @@ int fw_create_txn(portico_txn *txn, void *arg)
  * The proposed start and an earlier request's date are checked against
  * the organisation's today; the shape of the body was checked by the host.
  */
-static json_t *dates_check(const json_t *body, int32_t today)
+static json_t *dates_check(const portico_host *h, const json_t *body, int32_t today)
 {
     json_t *errors = json_array();
     int32_t d;
     const char *start = json_string_value(json_object_get(body, "proposed_start"));
-    if (start != NULL && fw_host->date_parse(start, &d) && d < today)
-        fw_host->invalid_add(errors, "/proposed_start", "must not be before today");
+    if (start != NULL && h->date_parse(start, &d) && d < today)
+        h->invalid_add(errors, "/proposed_start", "must not be before today");
     const char *prev = json_string_value(json_object_get(body, "previous_request_date"));
-    if (prev != NULL && fw_host->date_parse(prev, &d) && d > today)
-        fw_host->invalid_add(errors, "/previous_request_date", "must not be in the future");
+    if (prev != NULL && h->date_parse(prev, &d) && d > today)
+        h->invalid_add(errors, "/previous_request_date", "must not be in the future");
     if (prev != NULL && json_is_false(json_object_get(body, "previous_request")))
-        fw_host->invalid_add(errors, "/previous_request_date",
-                             "given while previous_request is false");
+        h->invalid_add(errors, "/previous_request_date", "given while previous_request is false");
     if (json_array_size(errors) == 0) {
         json_decref(errors);
         errors = NULL;
@@ -210,43 +210,44 @@ static json_t *dates_check(const json_t *body, int32_t today)
 
 int fw_route_create(portico_ctx *ctx)
 {
-    const json_t *body = fw_host->body(ctx);
+    const portico_host *h = ctx->host;
+    const json_t *body = h->body(ctx);
     const portico_caller *who = ctx->caller;
     if (who == NULL || who->person == NULL) {
-        fw_host->respond_problem(ctx, 403, "forbidden",
-                                 "only a person of the organisation may ask");
+        h->respond_problem(ctx, 403, "forbidden", "only a person of the organisation may ask");
         return PORTICO_OK;
     }
     if (body == NULL) {
-        fw_host->respond_problem(ctx, 400, "bad_request", "a JSON request body is required");
+        h->respond_problem(ctx, 400, "bad_request", "a JSON request body is required");
         return PORTICO_OK;
     }
-    int32_t today = fw_host->today(ctx);
-    json_t *errors = dates_check(body, today);
+    int32_t today = h->today(ctx);
+    json_t *errors = dates_check(h, body, today);
     if (errors != NULL) {
-        fw_host->respond_invalid(ctx, errors);
+        h->respond_invalid(ctx, errors);
         return PORTICO_OK;
     }
-    const json_t *cfg = fw_host->config(ctx);
+    const json_t *cfg = h->config(ctx);
     fw_new n = {
+        .h = h,
         .body = body,
         .person = who->person,
         .username = who->username,
         .policy = fw_policy_parse(json_string_value(json_object_get(cfg, "policy"))),
-        .now = fw_host->now_ms() / 1000,
+        .now = h->now_ms() / 1000,
         .today = today,
     };
-    int rc = fw_host->write(ctx, fw_create_txn, &n);
+    int rc = h->write(ctx, fw_create_txn, &n);
     if (rc == PORTICO_OK) {
         char location[128];
         snprintf(location, sizeof(location), FW_BASE "/requests/%s",
                  json_string_value(json_object_get(n.rec, "id")));
-        fw_host->set_header(ctx, "Location", location);
-        fw_host->respond_json(ctx, 201, fw_request_view(n.rec, today, true));
+        h->set_header(ctx, "Location", location);
+        h->respond_json(ctx, 201, fw_request_view(h, n.rec, today, true));
     } else if (n.http != 0) {
-        fw_host->respond_problem(ctx, n.http, n.code, n.detail);
+        h->respond_problem(ctx, n.http, n.code, n.detail);
     } else {
-        fw_host->respond_error(ctx, rc, NULL);
+        h->respond_error(ctx, rc, NULL);
     }
     json_decref(n.rec);
     return PORTICO_OK;

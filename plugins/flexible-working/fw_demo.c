@@ -13,6 +13,7 @@
 #define DAY 86400
 
 typedef struct demo_write {
+    const portico_host *h;
     int64_t now;
     int32_t today;
     json_t *scratch[2];
@@ -21,10 +22,12 @@ typedef struct demo_write {
 static int demo_create(portico_txn *txn, demo_write *w, const char *user, int days_ago,
                        json_t *body, char id[FW_ID_LEN + 1])
 {
+    const portico_host *h = w->h;
     json_t *person = NULL;
-    int rc = fw_host->person_get(txn, user, &person);
+    int rc = h->person_get(txn, user, &person);
     if (rc == PORTICO_OK) {
-        fw_new n = {.body = body,
+        fw_new n = {.h = h,
+                    .body = body,
                     .person = person,
                     .username = user,
                     .policy = FW_POLICY_STATUTORY,
@@ -44,7 +47,8 @@ static int demo_create(portico_txn *txn, demo_write *w, const char *user, int da
 static int demo_act(portico_txn *txn, demo_write *w, const char *id, fw_event ev, const char *actor,
                     int days_ago, json_t *body)
 {
-    fw_act a = {.event = ev,
+    fw_act a = {.h = w->h,
+                .event = ev,
                 .id = id,
                 .body = body,
                 .actor = actor,
@@ -63,8 +67,9 @@ static int demo_act(portico_txn *txn, demo_write *w, const char *id, fw_event ev
 static json_t *request_body(const char *change, int start_in_days, const demo_write *w,
                             int days_ago, const char *current, const char *requested)
 {
+    const portico_host *h = w->h;
     char start[11];
-    fw_host->date_format(start, w->today - days_ago + start_in_days);
+    h->date_format(start, w->today - days_ago + start_in_days);
     return json_pack("{s:[s], s:s, s:s, s:s, s:s, s:b}", "change_types", change, "proposed_start",
                      start, "current_pattern", current, "requested_pattern", requested,
                      "description", "Demo request", "previous_request", 0);
@@ -72,8 +77,9 @@ static json_t *request_body(const char *change, int start_in_days, const demo_wr
 
 static json_t *meeting(const demo_write *w, int days_ago, bool attended)
 {
+    const portico_host *h = w->h;
     char at[21];
-    fw_host->time_format(at, w->now - (int64_t)days_ago * DAY);
+    h->time_format(at, w->now - (int64_t)days_ago * DAY);
     return json_pack("{s:s, s:b, s:s}", "held_at", at, "attended", attended, "notes",
                      "Talked through cover for the team");
 }
@@ -130,8 +136,9 @@ static int demo_txn(portico_txn *txn, void *arg)
 
 int fw_demo(portico_ctx *ctx, json_t **config)
 {
-    demo_write w = {.now = fw_host->now_ms() / 1000, .today = fw_host->today(ctx)};
-    int rc = fw_host->write(ctx, demo_txn, &w);
+    const portico_host *h = ctx->host;
+    demo_write w = {.h = h, .now = h->now_ms() / 1000, .today = h->today(ctx)};
+    int rc = h->write(ctx, demo_txn, &w);
     json_decref(w.scratch[0]);
     json_decref(w.scratch[1]);
     if (rc != PORTICO_OK)

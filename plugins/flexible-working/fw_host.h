@@ -13,6 +13,9 @@
  *   open/<user>                {id}: the requester's request in progress
  *   day/<received>             the per-day aggregate the report reads
  * <id> is a zero-padded sequence number, so every list sorts by age.
+ *
+ * Every host call goes through ctx->host, or the host pointer a
+ * transaction callback was handed in its argument: no global state.
  */
 #ifndef FW_HOST_H
 #define FW_HOST_H
@@ -24,29 +27,27 @@
 #define FW_BASE   "/api/v1/portlets/" FW_ID
 #define FW_ID_LEN 10
 
-/* The host table, set once in init() and read-only afterwards. */
-extern const portico_host *fw_host;
-
 /* ---- keys and records (fw_store.c) ---------------------------------------- */
 
 /* True if s is a request id as this portlet writes them (10 digits). */
 bool fw_id_valid(const char *s);
-int fw_request_get(portico_txn *txn, const char *id, json_t **rec);
-int fw_request_put(portico_txn *txn, json_t *rec);
+int fw_request_get(const portico_host *h, portico_txn *txn, const char *id, json_t **rec);
+int fw_request_put(const portico_host *h, portico_txn *txn, json_t *rec);
 /* The request's state. */
 fw_state fw_request_state(const json_t *rec);
 /* days since the epoch of a stored "YYYY-MM-DD" field; -1 if absent. */
-int32_t fw_date_field(const json_t *obj, const char *name);
+int32_t fw_date_field(const portico_host *h, const json_t *obj, const char *name);
 /* The current manager of username (person record), "" if none; copied. */
-void fw_manager_of(portico_txn *txn, const char *username, char *out, size_t cap);
+void fw_manager_of(const portico_host *h, portico_txn *txn, const char *username, char *out,
+                   size_t cap);
 
 /* Per-day aggregate of the requests received on `received`. */
-int fw_day_load(portico_txn *txn, int32_t received, json_t **agg);
-int fw_day_store(portico_txn *txn, int32_t received, json_t *agg);
+int fw_day_load(const portico_host *h, portico_txn *txn, int32_t received, json_t **agg);
+int fw_day_store(const portico_host *h, portico_txn *txn, int32_t received, json_t *agg);
 
 /* Keeps the indices of an open request (open/, await/, due/). */
-int fw_open_index_put(portico_txn *txn, const json_t *rec);
-int fw_open_index_del(portico_txn *txn, const json_t *rec);
+int fw_open_index_put(const portico_host *h, portico_txn *txn, const json_t *rec);
+int fw_open_index_del(const portico_host *h, portico_txn *txn, const json_t *rec);
 
 /*
  * The one place a request changes state: moves rec from its current state
@@ -56,12 +57,14 @@ int fw_open_index_del(portico_txn *txn, const json_t *rec);
  * NULL) to its history and writes the audit entry "request.<event>".
  * The caller stores rec (fw_request_put) and agg afterwards.
  */
-int fw_transition_apply(portico_txn *txn, json_t *rec, json_t *agg, fw_event ev, fw_state to,
-                        const char *actor, int64_t now, const json_t *extra);
+int fw_transition_apply(const portico_host *h, portico_txn *txn, json_t *rec, json_t *agg,
+                        fw_event ev, fw_state to, const char *actor, int64_t now,
+                        const json_t *extra);
 
 /* ---- creating a request (fw_create.c) -------------------------------------- */
 
 typedef struct fw_new {
+    const portico_host *h;
     const json_t *body;   /* checked against the route's schema */
     const json_t *person; /* the requester's person record */
     const char *username;
@@ -81,6 +84,7 @@ int fw_create_txn(portico_txn *txn, void *arg);
 /* ---- acting on a request (fw_actions.c) ------------------------------------ */
 
 typedef struct fw_act {
+    const portico_host *h;
     fw_event event;
     const char *id;
     const json_t *body; /* checked against the route's schema; may be NULL */
@@ -99,14 +103,15 @@ typedef struct fw_act {
 
 int fw_act_txn(portico_txn *txn, void *arg);
 /* May this caller read the request (requester, current manager, hr_admin)? */
-bool fw_may_read(portico_txn *txn, const json_t *rec, const char *user, unsigned roles);
+bool fw_may_read(const portico_host *h, portico_txn *txn, const json_t *rec, const char *user,
+                 unsigned roles);
 
 /* ---- views (fw_view.c) ----------------------------------------------------- */
 
 /* The request as the API shows it: full (with history) or as a list item.
  * New reference. */
-json_t *fw_request_view(const json_t *rec, int32_t today, bool full);
-bool fw_request_overdue(const json_t *rec, int32_t today);
+json_t *fw_request_view(const portico_host *h, const json_t *rec, int32_t today, bool full);
+bool fw_request_overdue(const portico_host *h, const json_t *rec, int32_t today);
 
 /* ---- routes ---------------------------------------------------------------- */
 

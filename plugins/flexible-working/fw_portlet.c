@@ -152,7 +152,6 @@ static int fw_init(portico_ctx *ctx, void **state)
     *state = NULL;
     if (h == NULL || h->abi_major != PORTICO_ABI_MAJOR || !PORTICO_HOST_HAS(h, schema_validate))
         return -1;
-    fw_host = h;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 typedef struct report_read {
+    const portico_host *h;
     char from[11], to[11], today[11];
     char after[PORTICO_KEY_MAX + 1]; /* day/<from - 1> */
     char last[PORTICO_KEY_MAX + 1];  /* day/<to> */
@@ -37,6 +38,7 @@ static int day_visit(const char *key, const json_t *value, void *arg)
 static int due_visit(const char *key, const json_t *value, void *arg)
 {
     report_read *r = arg;
+    const portico_host *h = r->h;
     const char *due = key + strlen("due/");
     if (strncmp(due, r->today, 10) >= 0)
         return PORTICO_ESTOP;
@@ -47,13 +49,13 @@ static int due_visit(const char *key, const json_t *value, void *arg)
     if (json_array_size(r->overdue) >= FW_REPORT_OVERDUE_MAX)
         return PORTICO_OK;
     json_t *rec = NULL;
-    int rc = fw_request_get(r->txn, json_string_value(json_object_get(value, "id")), &rec);
+    int rc = fw_request_get(h, r->txn, json_string_value(json_object_get(value, "id")), &rec);
     if (rc == PORTICO_ENOTFOUND)
         return PORTICO_OK;
     if (rc != PORTICO_OK)
         return rc;
-    json_t *item = fw_request_view(rec, r->now_day, false);
-    int32_t d = fw_date_field(rec, "decision_due");
+    json_t *item = fw_request_view(h, rec, r->now_day, false);
+    int32_t d = fw_date_field(h, rec, "decision_due");
     if (item != NULL)
         json_object_set_new(item, "days_overdue", json_integer(r->now_day - d));
     json_array_append_new(r->overdue, item);
@@ -64,6 +66,7 @@ static int due_visit(const char *key, const json_t *value, void *arg)
 static int report_txn(portico_txn *txn, void *arg)
 {
     report_read *r = arg;
+    const portico_host *h = r->h;
     json_decref(r->agg);
     json_decref(r->overdue);
     r->agg = json_object();
@@ -72,47 +75,49 @@ static int report_txn(portico_txn *txn, void *arg)
     r->txn = txn;
     if (r->agg == NULL || r->overdue == NULL)
         return PORTICO_ENOMEM;
-    int rc = fw_host->scan(txn, "day/", r->after, false, day_visit, r);
+    int rc = h->scan(txn, "day/", r->after, false, day_visit, r);
     if (rc == PORTICO_OK)
-        rc = fw_host->scan(txn, "due/", NULL, false, due_visit, r);
+        rc = h->scan(txn, "due/", NULL, false, due_visit, r);
     return rc;
 }
 
 /* A date query parameter, or the default when it is absent. */
 static bool date_param(portico_ctx *ctx, const char *name, int32_t dflt, int32_t *out)
 {
-    const char *s = fw_host->query(ctx, name);
+    const portico_host *h = ctx->host;
+    const char *s = h->query(ctx, name);
     if (s == NULL || *s == '\0') {
         *out = dflt;
         return true;
     }
-    return fw_host->date_parse(s, out);
+    return h->date_parse(s, out);
 }
 
 int fw_route_report(portico_ctx *ctx)
 {
-    int32_t today = fw_host->today(ctx), from, to;
+    const portico_host *h = ctx->host;
+    int32_t today = h->today(ctx), from, to;
     if (!date_param(ctx, "to", today, &to) ||
         !date_param(ctx, "from", fw_add_months(to, -12) + 1, &from)) {
-        fw_host->respond_problem(ctx, 400, "bad_request", "from and to must be dates YYYY-MM-DD");
+        h->respond_problem(ctx, 400, "bad_request", "from and to must be dates YYYY-MM-DD");
         return PORTICO_OK;
     }
     if (from > to || to - from >= FW_REPORT_DAYS_MAX) {
-        fw_host->respond_problem(ctx, 400, "bad_request",
-                                 "from must not be after to, and the range is at most 3660 days");
+        h->respond_problem(ctx, 400, "bad_request",
+                           "from must not be after to, and the range is at most 3660 days");
         return PORTICO_OK;
     }
-    report_read r = {.now_day = today};
+    report_read r = {.h = h, .now_day = today};
     char before[11];
-    fw_host->date_format(r.from, from);
-    fw_host->date_format(r.to, to);
-    fw_host->date_format(r.today, today);
-    fw_host->date_format(before, from - 1);
-    int rc = fw_host->key(r.after, sizeof(r.after), "day", before, NULL);
+    h->date_format(r.from, from);
+    h->date_format(r.to, to);
+    h->date_format(r.today, today);
+    h->date_format(before, from - 1);
+    int rc = h->key(r.after, sizeof(r.after), "day", before, NULL);
     if (rc == PORTICO_OK)
-        rc = fw_host->key(r.last, sizeof(r.last), "day", r.to, NULL);
+        rc = h->key(r.last, sizeof(r.last), "day", r.to, NULL);
     if (rc == PORTICO_OK)
-        rc = fw_host->read(ctx, report_txn, &r);
+        rc = h->read(ctx, report_txn, &r);
     json_t *out = rc == PORTICO_OK ? fw_report_json(r.agg) : NULL;
     if (rc == PORTICO_OK && out == NULL)
         rc = PORTICO_ENOMEM;
@@ -123,9 +128,9 @@ int fw_route_report(portico_ctx *ctx)
         json_object_set_new(
             out, "overdue",
             json_pack("{s:I, s:O}", "count", (json_int_t)r.overdue_count, "items", r.overdue));
-        fw_host->respond_json(ctx, 200, out);
+        h->respond_json(ctx, 200, out);
     } else {
-        fw_host->respond_error(ctx, rc, NULL);
+        h->respond_error(ctx, rc, NULL);
     }
     json_decref(r.agg);
     json_decref(r.overdue);

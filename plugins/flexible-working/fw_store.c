@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const portico_host *fw_host;
-
 bool fw_id_valid(const char *s)
 {
     size_t n = 0;
@@ -21,22 +19,21 @@ bool fw_id_valid(const char *s)
     return n == FW_ID_LEN;
 }
 
-int fw_request_get(portico_txn *txn, const char *id, json_t **rec)
+int fw_request_get(const portico_host *h, portico_txn *txn, const char *id, json_t **rec)
 {
     char key[PORTICO_KEY_MAX + 1];
     *rec = NULL;
     if (!fw_id_valid(id))
         return PORTICO_ENOTFOUND;
-    int rc = fw_host->key(key, sizeof(key), "req", id, NULL);
-    return rc == PORTICO_OK ? fw_host->get(txn, key, rec) : rc;
+    int rc = h->key(key, sizeof(key), "req", id, NULL);
+    return rc == PORTICO_OK ? h->get(txn, key, rec) : rc;
 }
 
-int fw_request_put(portico_txn *txn, json_t *rec)
+int fw_request_put(const portico_host *h, portico_txn *txn, json_t *rec)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc =
-        fw_host->key(key, sizeof(key), "req", json_string_value(json_object_get(rec, "id")), NULL);
-    return rc == PORTICO_OK ? fw_host->put(txn, key, rec) : rc;
+    int rc = h->key(key, sizeof(key), "req", json_string_value(json_object_get(rec, "id")), NULL);
+    return rc == PORTICO_OK ? h->put(txn, key, rec) : rc;
 }
 
 fw_state fw_request_state(const json_t *rec)
@@ -44,18 +41,19 @@ fw_state fw_request_state(const json_t *rec)
     return fw_state_parse(json_string_value(json_object_get(rec, "status")));
 }
 
-int32_t fw_date_field(const json_t *obj, const char *name)
+int32_t fw_date_field(const portico_host *h, const json_t *obj, const char *name)
 {
     int32_t d;
     const char *s = json_string_value(json_object_get(obj, name));
-    return s != NULL && fw_host->date_parse(s, &d) ? d : -1;
+    return s != NULL && h->date_parse(s, &d) ? d : -1;
 }
 
-void fw_manager_of(portico_txn *txn, const char *username, char *out, size_t cap)
+void fw_manager_of(const portico_host *h, portico_txn *txn, const char *username, char *out,
+                   size_t cap)
 {
     json_t *p = NULL;
     out[0] = '\0';
-    if (fw_host->person_get(txn, username, &p) == PORTICO_OK) {
+    if (h->person_get(txn, username, &p) == PORTICO_OK) {
         const char *m = json_string_value(json_object_get(p, "manager"));
         if (m != NULL)
             snprintf(out, cap, "%s", m);
@@ -63,20 +61,20 @@ void fw_manager_of(portico_txn *txn, const char *username, char *out, size_t cap
     json_decref(p);
 }
 
-static int day_key(char *key, size_t cap, int32_t day)
+static int day_key(const portico_host *h, char *key, size_t cap, int32_t day)
 {
     char d[11];
-    fw_host->date_format(d, day);
-    return fw_host->key(key, cap, "day", d, NULL);
+    h->date_format(d, day);
+    return h->key(key, cap, "day", d, NULL);
 }
 
-int fw_day_load(portico_txn *txn, int32_t received, json_t **agg)
+int fw_day_load(const portico_host *h, portico_txn *txn, int32_t received, json_t **agg)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc = day_key(key, sizeof(key), received);
+    int rc = day_key(h, key, sizeof(key), received);
     if (rc != PORTICO_OK)
         return rc;
-    rc = fw_host->get(txn, key, agg);
+    rc = h->get(txn, key, agg);
     if (rc == PORTICO_ENOTFOUND) {
         *agg = json_object();
         rc = *agg ? PORTICO_OK : PORTICO_ENOMEM;
@@ -84,36 +82,37 @@ int fw_day_load(portico_txn *txn, int32_t received, json_t **agg)
     return rc;
 }
 
-int fw_day_store(portico_txn *txn, int32_t received, json_t *agg)
+int fw_day_store(const portico_host *h, portico_txn *txn, int32_t received, json_t *agg)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc = day_key(key, sizeof(key), received);
-    return rc == PORTICO_OK ? fw_host->put(txn, key, agg) : rc;
+    int rc = day_key(h, key, sizeof(key), received);
+    return rc == PORTICO_OK ? h->put(txn, key, agg) : rc;
 }
 
 /* An index entry {id[, name: value]} under part1/part2/id. */
-static int index_put(portico_txn *txn, const char *part1, const char *part2, const char *id,
-                     const char *name, const char *value)
+static int index_put(const portico_host *h, portico_txn *txn, const char *part1, const char *part2,
+                     const char *id, const char *name, const char *value)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc = fw_host->key(key, sizeof(key), part1, part2, id, NULL);
+    int rc = h->key(key, sizeof(key), part1, part2, id, NULL);
     if (rc != PORTICO_OK)
         return rc;
     json_t *v =
         name ? json_pack("{s:s, s:s}", "id", id, name, value) : json_pack("{s:s}", "id", id);
     if (v == NULL)
         return PORTICO_ENOMEM;
-    rc = fw_host->put(txn, key, v);
+    rc = h->put(txn, key, v);
     json_decref(v);
     return rc;
 }
 
-static int index_del(portico_txn *txn, const char *part1, const char *part2, const char *id)
+static int index_del(const portico_host *h, portico_txn *txn, const char *part1, const char *part2,
+                     const char *id)
 {
     char key[PORTICO_KEY_MAX + 1];
-    int rc = fw_host->key(key, sizeof(key), part1, part2, id, NULL);
+    int rc = h->key(key, sizeof(key), part1, part2, id, NULL);
     if (rc == PORTICO_OK)
-        rc = fw_host->del(txn, key);
+        rc = h->del(txn, key);
     return rc == PORTICO_ENOTFOUND ? PORTICO_OK : rc;
 }
 
@@ -128,39 +127,39 @@ static const char *str(const json_t *rec, const char *name)
  * list; all three hold only open requests, so they stay as small as the
  * number of employees.
  */
-int fw_open_index_put(portico_txn *txn, const json_t *rec)
+int fw_open_index_put(const portico_host *h, portico_txn *txn, const json_t *rec)
 {
     char key[PORTICO_KEY_MAX + 1];
     const char *id = str(rec, "id"), *user = str(rec, "requester"), *mgr = str(rec, "manager");
     const char *due = str(rec, "decision_due"), *received = str(rec, "received");
-    int rc = fw_host->key(key, sizeof(key), "open", user, NULL);
+    int rc = h->key(key, sizeof(key), "open", user, NULL);
     json_t *v = json_pack("{s:s}", "id", id);
     if (v == NULL)
         rc = PORTICO_ENOMEM;
     if (rc == PORTICO_OK)
-        rc = fw_host->put(txn, key, v);
+        rc = h->put(txn, key, v);
     json_decref(v);
     if (rc == PORTICO_OK && mgr != NULL)
-        rc = index_put(txn, "await", mgr, id, "decision_due", due);
+        rc = index_put(h, txn, "await", mgr, id, "decision_due", due);
     if (rc == PORTICO_OK)
-        rc = index_put(txn, "due", due, id, "received", received);
+        rc = index_put(h, txn, "due", due, id, "received", received);
     return rc;
 }
 
-int fw_open_index_del(portico_txn *txn, const json_t *rec)
+int fw_open_index_del(const portico_host *h, portico_txn *txn, const json_t *rec)
 {
     char key[PORTICO_KEY_MAX + 1];
     const char *id = str(rec, "id"), *user = str(rec, "requester"), *mgr = str(rec, "manager");
     json_t *open = NULL;
-    int rc = fw_host->key(key, sizeof(key), "open", user, NULL);
-    if (rc == PORTICO_OK && fw_host->get(txn, key, &open) == PORTICO_OK &&
+    int rc = h->key(key, sizeof(key), "open", user, NULL);
+    if (rc == PORTICO_OK && h->get(txn, key, &open) == PORTICO_OK &&
         json_equal(json_object_get(open, "id"), json_object_get(rec, "id")))
-        rc = fw_host->del(txn, key);
+        rc = h->del(txn, key);
     json_decref(open);
     if (rc == PORTICO_OK && mgr != NULL)
-        rc = index_del(txn, "await", mgr, id);
+        rc = index_del(h, txn, "await", mgr, id);
     if (rc == PORTICO_OK)
-        rc = index_del(txn, "due", str(rec, "decision_due"), id);
+        rc = index_del(h, txn, "due", str(rec, "decision_due"), id);
     return rc;
 }
 
@@ -176,15 +175,15 @@ static json_t *audit_view(const json_t *rec)
     return v;
 }
 
-static int history_add(json_t *rec, fw_event ev, fw_state from, fw_state to, const char *actor,
-                       int64_t now, const json_t *extra)
+static int history_add(const portico_host *h, json_t *rec, fw_event ev, fw_state from, fw_state to,
+                       const char *actor, int64_t now, const json_t *extra)
 {
     char at[21];
-    fw_host->time_format(at, now);
-    json_t *h = json_object_get(rec, "history");
-    if (!json_is_array(h)) {
-        h = json_array();
-        if (h == NULL || json_object_set_new(rec, "history", h) != 0)
+    h->time_format(at, now);
+    json_t *history = json_object_get(rec, "history");
+    if (!json_is_array(history)) {
+        history = json_array();
+        if (history == NULL || json_object_set_new(rec, "history", history) != 0)
             return PORTICO_ENOMEM;
     }
     json_t *e = json_pack("{s:s, s:o, s:s, s:s, s:s}", "event", fw_event_name(ev), "from",
@@ -195,11 +194,12 @@ static int history_add(json_t *rec, fw_event ev, fw_state from, fw_state to, con
     if (extra != NULL)
         json_object_update_missing(e, (json_t *)extra);
     json_object_set_new(rec, "updated_at", json_string(at));
-    return json_array_append_new(h, e) == 0 ? PORTICO_OK : PORTICO_ENOMEM;
+    return json_array_append_new(history, e) == 0 ? PORTICO_OK : PORTICO_ENOMEM;
 }
 
-int fw_transition_apply(portico_txn *txn, json_t *rec, json_t *agg, fw_event ev, fw_state to,
-                        const char *actor, int64_t now, const json_t *extra)
+int fw_transition_apply(const portico_host *h, portico_txn *txn, json_t *rec, json_t *agg,
+                        fw_event ev, fw_state to, const char *actor, int64_t now,
+                        const json_t *extra)
 {
     const char *id = str(rec, "id");
     fw_state from = ev == FW_EV_SUBMIT ? FW_STATE_NONE : fw_request_state(rec);
@@ -207,9 +207,9 @@ int fw_transition_apply(portico_txn *txn, json_t *rec, json_t *agg, fw_event ev,
     int rc = PORTICO_OK;
     if (from != to) {
         if (from != FW_STATE_NONE)
-            rc = index_del(txn, "status", fw_state_name(from), id);
+            rc = index_del(h, txn, "status", fw_state_name(from), id);
         if (rc == PORTICO_OK)
-            rc = index_put(txn, "status", fw_state_name(to), id, NULL, NULL);
+            rc = index_put(h, txn, "status", fw_state_name(to), id, NULL, NULL);
         if (rc == PORTICO_OK && from != FW_STATE_NONE)
             rc = fw_agg_add(agg, "status", fw_state_name(from), -1) == 0 ? PORTICO_OK
                                                                          : PORTICO_ENOMEM;
@@ -218,26 +218,26 @@ int fw_transition_apply(portico_txn *txn, json_t *rec, json_t *agg, fw_event ev,
         json_object_set_new(rec, "status", json_string(fw_state_name(to)));
         bool was_open = from != FW_STATE_NONE && fw_state_open(from);
         if (rc == PORTICO_OK && was_open && !fw_state_open(to))
-            rc = fw_open_index_del(txn, rec);
+            rc = fw_open_index_del(h, txn, rec);
         else if (rc == PORTICO_OK && !was_open && fw_state_open(to))
-            rc = fw_open_index_put(txn, rec);
+            rc = fw_open_index_put(h, txn, rec);
         if (rc == PORTICO_OK && !fw_state_open(to)) {
             char at[21];
-            fw_host->time_format(at, now);
+            h->time_format(at, now);
             json_object_set_new(rec, "concluded_at", json_string(at));
         } else if (rc == PORTICO_OK) {
             json_object_set_new(rec, "concluded_at", json_null());
         }
     }
     if (rc == PORTICO_OK)
-        rc = history_add(rec, ev, from, to, actor, now, extra);
+        rc = history_add(h, rec, ev, from, to, actor, now, extra);
     json_int_t version = json_integer_value(json_object_get(rec, "version")) + 1;
     json_object_set_new(rec, "version", json_integer(version));
     json_t *after = audit_view(rec);
     if (rc == PORTICO_OK) {
         char action[64];
         snprintf(action, sizeof(action), "request.%s", fw_event_name(ev));
-        rc = fw_host->audit(txn, action, id, before, after);
+        rc = h->audit(txn, action, id, before, after);
     }
     json_decref(before);
     json_decref(after);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 typedef struct card_read {
+    const portico_host *h;
     const char *user;
     int32_t today;
     portico_txn *txn;
@@ -21,16 +22,18 @@ static int waiting_visit(const char *key, const json_t *value, void *arg)
 {
     (void)key;
     card_read *c = arg;
+    const portico_host *h = c->h;
     json_t *rec = NULL;
-    int rc = fw_request_get(c->txn, json_string_value(json_object_get(value, "id")), &rec);
+    int rc = fw_request_get(h, c->txn, json_string_value(json_object_get(value, "id")), &rec);
     if (rc == PORTICO_ENOTFOUND)
         return PORTICO_OK;
     if (rc != PORTICO_OK)
         return rc;
     char mgr[128];
-    fw_manager_of(c->txn, json_string_value(json_object_get(rec, "requester")), mgr, sizeof(mgr));
+    fw_manager_of(h, c->txn, json_string_value(json_object_get(rec, "requester")), mgr,
+                  sizeof(mgr));
     if (strcmp(mgr, c->user) == 0 && fw_state_open(fw_request_state(rec)))
-        json_array_append_new(c->waiting, fw_request_view(rec, c->today, false));
+        json_array_append_new(c->waiting, fw_request_view(h, rec, c->today, false));
     json_decref(rec);
     return PORTICO_OK;
 }
@@ -38,6 +41,7 @@ static int waiting_visit(const char *key, const json_t *value, void *arg)
 static int card_txn(portico_txn *txn, void *arg)
 {
     card_read *c = arg;
+    const portico_host *h = c->h;
     char key[PORTICO_KEY_MAX + 1];
     json_t *open = NULL;
     json_decref(c->mine);
@@ -47,19 +51,20 @@ static int card_txn(portico_txn *txn, void *arg)
     c->waiting = json_array();
     if (c->waiting == NULL)
         return PORTICO_ENOMEM;
-    int rc = fw_host->key(key, sizeof(key), "open", c->user, NULL);
-    if (rc == PORTICO_OK && fw_host->get(txn, key, &open) == PORTICO_OK) {
+    int rc = h->key(key, sizeof(key), "open", c->user, NULL);
+    if (rc == PORTICO_OK && h->get(txn, key, &open) == PORTICO_OK) {
         json_t *rec = NULL;
-        if (fw_request_get(txn, json_string_value(json_object_get(open, "id")), &rec) == PORTICO_OK)
-            c->mine = fw_request_view(rec, c->today, false);
+        if (fw_request_get(h, txn, json_string_value(json_object_get(open, "id")), &rec) ==
+            PORTICO_OK)
+            c->mine = fw_request_view(h, rec, c->today, false);
         json_decref(rec);
     }
     json_decref(open);
     if (rc == PORTICO_OK)
-        rc = fw_host->key(key, sizeof(key), "await", c->user, NULL);
+        rc = h->key(key, sizeof(key), "await", c->user, NULL);
     if (rc == PORTICO_OK && strlen(key) + 1 < PORTICO_KEY_MAX) {
         strcat(key, "/");
-        rc = fw_host->scan(txn, key, NULL, false, waiting_visit, c);
+        rc = h->scan(txn, key, NULL, false, waiting_visit, c);
     }
     return rc;
 }
@@ -103,14 +108,15 @@ static json_t *waiting_json(json_t *items)
 
 int fw_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
 {
+    const portico_host *h = ctx->host;
     (void)dashboard;
     if (ctx->caller == NULL || ctx->caller->username == NULL)
         return PORTICO_HIDDEN;
-    card_read c = {.user = ctx->caller->username, .today = fw_host->today(ctx)};
-    int rc = fw_host->read(ctx, card_txn, &c);
+    card_read c = {.h = h, .user = ctx->caller->username, .today = h->today(ctx)};
+    int rc = h->read(ctx, card_txn, &c);
     if (rc == PORTICO_OK) {
         json_t *waiting = waiting_json(c.waiting);
-        const char *policy = json_string_value(json_object_get(fw_host->config(ctx), "policy"));
+        const char *policy = json_string_value(json_object_get(h->config(ctx), "policy"));
         *out = json_pack("{s:s, s:o, s:o}", "policy", policy ? policy : "statutory", "my_request",
                          c.mine ? c.mine : json_null(), "awaiting_my_decision",
                          waiting ? waiting : json_null());

@@ -4,14 +4,14 @@
  */
 #include "fw_host.h"
 
-bool fw_request_overdue(const json_t *rec, int32_t today)
+bool fw_request_overdue(const portico_host *h, const json_t *rec, int32_t today)
 {
-    int32_t due = fw_date_field(rec, "decision_due");
+    int32_t due = fw_date_field(h, rec, "decision_due");
     return fw_state_open(fw_request_state(rec)) && due >= 0 && today > due;
 }
 
 /* List items leave out the texts and the story; the full view has all. */
-json_t *fw_request_view(const json_t *rec, int32_t today, bool full)
+json_t *fw_request_view(const portico_host *h, const json_t *rec, int32_t today, bool full)
 {
     static const char *const item_fields[] = {
         "id",          "requester",    "requester_name", "manager",
@@ -31,6 +31,6 @@ json_t *fw_request_view(const json_t *rec, int32_t today, bool full)
     if (out == NULL)
         return NULL;
     json_object_del(out, "version");
-    json_object_set_new(out, "overdue", json_boolean(fw_request_overdue(rec, today)));
+    json_object_set_new(out, "overdue", json_boolean(fw_request_overdue(h, rec, today)));
     return out;
 }
