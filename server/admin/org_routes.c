@@ -4,8 +4,10 @@
  * cursor pagination.  People routes live in people_routes.c and import.c.
  */
 #include "admin/people.h"
+#include "base/tz.h"
 
 #include "base/clock.h"
+#include "http/cors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,11 +153,38 @@ static void org_settings_merge(pt_verr *v, const json_t *in, json_t *into)
                             PT_LEAVER_ACCESS_DAYS_MAX);
             else
                 json_object_set(into, key, val);
+        } else if (strcmp(key, "time_zone") == 0) {
+            /* Only names of zones this host's tzdata knows, so every
+             * stored zone can be read back when dates are computed. */
+            if (!json_is_string(val) || !pt_tz_valid(json_string_value(val)))
+                pt_verr_add(v, "/settings/time_zone",
+                            "must be an IANA time zone name such as Europe/London");
+            else
+                json_object_set(into, key, val);
         } else if (strcmp(key, "branding") == 0) {
             if (json_is_null(val))
                 json_object_set_new(into, key, json_object());
             else if (!json_is_object(val))
                 pt_verr_add(v, "/settings/branding", "must be an object");
+            else
+                json_object_set_new(into, key, json_deep_copy(val));
+        } else if (strcmp(key, "cors_origins") == 0) {
+            size_t i;
+            json_t *it;
+            bool ok = (json_is_array(val) && json_array_size(val) <= PT_CORS_MAX_ORIGINS) ||
+                      json_is_null(val);
+            json_array_foreach(val, i, it)
+            {
+                if (!json_is_string(it) || !pt_cors_origin_valid(json_string_value(it)))
+                    ok = false;
+            }
+            if (!ok)
+                pt_verr_add(v, "/settings/cors_origins",
+                            "must be an array of at most %d origins like https://host or "
+                            "https://host:port (lower case, no path)",
+                            PT_CORS_MAX_ORIGINS);
+            else if (json_is_null(val))
+                json_object_set_new(into, key, json_array());
             else
                 json_object_set_new(into, key, json_deep_copy(val));
         } else if (strcmp(key, "notices") == 0) {
@@ -252,8 +281,9 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
                     "digit");
     const char *name;
     org_name_check(v, body, true, &name);
-    json_t *settings = json_pack("{s:i, s:{}, s:[]}", "leaver_access_days",
-                                 PT_LEAVER_ACCESS_DAYS_DEFAULT, "branding", "notices");
+    json_t *settings =
+        json_pack("{s:i, s:s, s:{}, s:[]}", "leaver_access_days", PT_LEAVER_ACCESS_DAYS_DEFAULT,
+                  "time_zone", PT_TZ_DEFAULT, "branding", "notices");
     if (json_object_get(body, "settings"))
         org_settings_merge(v, json_object_get(body, "settings"), settings);
     if (pt_verr_any(v)) {
@@ -269,6 +299,7 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
         pt_org_answer_error(res, err, "organisation");
         goto done;
     }
+    pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
     char loc[128];
     snprintf(loc, sizeof loc, "/api/v1/orgs/%s", id);
     pt_res_header(res, "Location", loc);
@@ -280,6 +311,22 @@ done:
 }
 
 /* ---- GET /api/v1/orgs, GET /api/v1/orgs/{org} -------------------------- */
+
+/* Organisations stored before time zones existed show the zone they are
+ * treated as being in.  Returns org (the same reference). */
+static json_t *org_out(json_t *org)
+{
+    json_t *s = json_object_get(org, "settings");
+    if (json_is_object(s) && !json_object_get(s, "time_zone"))
+        json_object_set_new(s, "time_zone", json_string(PT_TZ_DEFAULT));
+    return org;
+}
+
+static json_t *org_list_map(const json_t *rec, void *ctx)
+{
+    (void)ctx;
+    return org_out(json_deep_copy(rec));
+}
 
 typedef struct org_read {
     const char *id;
@@ -303,7 +350,7 @@ static void orgs_list(pt_req *req, pt_res *res, void *ud)
         return;
     }
     if (pt_caller_has(c, PT_ROLE_SYSTEM_ADMIN)) {
-        pt_list_page(req, res, PT_T_ORGS, "", 0, NULL, NULL);
+        pt_list_page(req, res, PT_T_ORGS, "", 0, org_list_map, NULL);
         return;
     }
     pt_page page;
@@ -313,7 +360,7 @@ static void orgs_list(pt_req *req, pt_res *res, void *ud)
     json_t *items = json_array();
     int err = c->org[0] ? pt_store_read(pt_req_app(req)->store, org_read_txn, &r) : PT_ENOTFOUND;
     if (err == 0 && !page.after_len)
-        json_array_append_new(items, r.org);
+        json_array_append_new(items, org_out(r.org));
     else
         json_decref(r.org);
     if (err < 0 && err != PT_ENOTFOUND) {
@@ -336,7 +383,7 @@ static void orgs_get(pt_req *req, pt_res *res, void *ud)
         pt_org_answer_error(res, err, "organisation");
         return;
     }
-    pt_res_json(res, 200, r.org);
+    pt_res_json(res, 200, org_out(r.org));
 }
 
 /* ---- PATCH /api/v1/orgs/{org} ------------------------------------------ */
@@ -412,7 +459,8 @@ static void orgs_patch(pt_req *req, pt_res *res, void *ud)
             json_decref(p.result);
             pt_org_answer_error(res, err, "organisation");
         } else {
-            pt_res_json(res, 200, p.result);
+            pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
+            pt_res_json(res, 200, org_out(p.result));
         }
     }
     pt_verr_free(v);
@@ -459,8 +507,13 @@ int pt_routes_orgs(pt_app *app)
         {"POST", "/api/v1/orgs/{org}/people/import", pt_people_import},
         {"GET", "/api/v1/orgs/{org}/people/{username}", pt_people_get},
         {"PATCH", "/api/v1/orgs/{org}/people/{username}", pt_people_patch},
+        {"DELETE", "/api/v1/orgs/{org}/people/{username}/mfa", pt_people_mfa_reset},
         {"GET", "/api/v1/orgs/{org}/audit", audit_list},
         {"GET", "/api/v1/me", pt_me_get},
+        {"PATCH", "/api/v1/me", pt_me_patch},
+        {"POST", "/api/v1/orgs/{org}/invitations", pt_invitation_create},
+        {"POST", "/api/v1/me/invitations/{org}/accept", pt_invitation_accept},
+        {"POST", "/api/v1/me/invitations/{org}/decline", pt_invitation_decline},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {
         int err =

@@ -21,16 +21,27 @@
 typedef struct authn_ctx {
     pt_caller *c;
     int64_t now;
-    int32_t today;
 } authn_ctx;
 
+/*
+ * The session must be live and belong to the token's subject and
+ * organisation: a token naming one account with the sid of another's
+ * session is refused, so a session can never vouch for anyone else.
+ */
 static int authn_txn(pt_txn *txn, void *vctx)
 {
     authn_ctx *ctx = vctx;
+    pt_session s;
     int err = pt_session_live(txn, ctx->c->sid, ctx->now);
     if (err < 0)
         return err;
-    return pt_membership_load(ctx->c, txn, ctx->today);
+    if ((err = pt_session_get(&s, txn, ctx->c->sid)) < 0)
+        return err;
+    if (strcmp(s.username, ctx->c->username) != 0 || strcmp(s.org, ctx->c->org) != 0) {
+        pt_error_set("the session belongs to another account");
+        return PT_ENOTFOUND;
+    }
+    return pt_membership_load(ctx->c, txn);
 }
 
 /*
@@ -75,14 +86,14 @@ int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_calle
     out->mfa = cl.mfa;
     out->exp = cl.exp;
 
-    authn_ctx ctx = {out, now, pt_clock_today()};
+    authn_ctx ctx = {out, now};
     err = pt_store_read(app->store, authn_txn, &ctx);
     if (err < 0) {
         memset(out, 0, sizeof *out);
         out->access_ends = -1;
         return err == PT_ENOTFOUND ? PT_EDENIED : err;
     }
-    if (out->status == PT_STATUS_LEAVER && out->access_ends < ctx.today) {
+    if (pt_caller_access_expired(out)) {
         *code = "leaver_access_expired";
         return PT_EDENIED;
     }
