@@ -21,10 +21,22 @@
 
 /* ---- parsing ----------------------------------------------------------- */
 
+struct import_job;
+static void row_to_input(struct import_job *j, const json_t *row, size_t r);
+static bool header_take(struct import_job *j, const json_t *header);
+
+/*
+ * Rows are streamed: libcsv hands over one row at a time, which becomes
+ * its request object at once, so the file is never held as a JSON tree
+ * of every row beside the request objects (issue 15: a 1 MiB import cost
+ * ~45 times its size in heap).
+ */
 typedef struct csv_rows {
-    json_t *rows; /* array of arrays of strings; [0] is the header */
-    json_t *cur;
-    bool bad; /* a field was not valid UTF-8 or held a NUL */
+    struct import_job *job;
+    json_t *cur; /* the row being read: array of strings */
+    size_t rows; /* rows seen, header included */
+    bool use;    /* the header was good: turn rows into requests */
+    bool bad;    /* a field was not valid UTF-8 or held a NUL */
 } csv_rows;
 
 static void on_field(void *data, size_t len, void *ctx)
@@ -50,24 +62,31 @@ static void on_row(int c, void *ctx)
     csv_rows *r = ctx;
     if (!r->cur)
         r->cur = json_array();
-    json_array_append_new(r->rows, r->cur);
+    if (r->rows == 0)
+        r->use = header_take(r->job, r->cur);
+    else if (r->use && !r->bad)
+        row_to_input(r->job, r->cur, r->rows);
+    r->rows++;
+    json_decref(r->cur);
     r->cur = NULL;
 }
 
-/* Returns the rows, or NULL with a message in *why for a malformed file. */
-static json_t *csv_read(const char *body, size_t len, const char **why)
+/* Streams the file into j; false with a message in *why for a malformed
+ * file.  *rows is the number of rows, header included. */
+static bool csv_read(struct import_job *j, const char *body, size_t len, size_t *rows,
+                     const char **why)
 {
     struct csv_parser p;
-    csv_rows r = {json_array(), NULL, false};
+    csv_rows r = {j, NULL, 0, false, false};
     *why = NULL;
+    *rows = 0;
     if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
         body += 3;
         len -= 3;
     }
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        json_decref(r.rows);
         *why = "out of memory";
-        return NULL;
+        return false;
     }
     if (csv_parse(&p, body, len, on_field, on_row, &r) != len)
         *why = csv_strerror(csv_error(&p));
@@ -77,11 +96,8 @@ static json_t *csv_read(const char *body, size_t len, const char **why)
     json_decref(r.cur);
     if (!*why && r.bad)
         *why = "fields must be UTF-8 text";
-    if (*why) {
-        json_decref(r.rows);
-        return NULL;
-    }
-    return r.rows;
+    *rows = r.rows;
+    return *why == NULL;
 }
 
 /* ---- rows to requests -------------------------------------------------- */
@@ -158,6 +174,8 @@ static bool map_header(const json_t *header, const char **cols, json_t *errors)
 typedef struct import_job {
     const char *org;
     const char *actor;
+    const char **cols; /* per header column: the import column, or NULL */
+    size_t ncols;
     json_t *inputs;    /* per data row: request object, or null (bad shape) */
     json_t *parse_err; /* errors found while reading the file */
     json_t *in_file;   /* username -> first row, for managers */
@@ -291,35 +309,49 @@ static bool content_type_csv(const char *ct)
            (n == 24 && strncasecmp(ct, "application/octet-stream", 24) == 0);
 }
 
-/* Turns the parsed rows into request objects; shape errors go to parse_err. */
-static void rows_to_inputs(import_job *j, const json_t *rows, const char **cols, size_t ncols)
+/* Maps the header row; its problems go to parse_err and stop the rows
+ * being looked at. */
+static bool header_take(import_job *j, const json_t *header)
 {
-    for (size_t r = 1; r < json_array_size(rows); r++) {
-        json_t *row = json_array_get(rows, r);
-        if (json_array_size(row) != ncols) {
-            char ptr[64], msg[96];
-            snprintf(ptr, sizeof ptr, "/rows/%zu", r);
-            snprintf(msg, sizeof msg, "has %zu fields; the header has %zu", json_array_size(row),
-                     ncols);
-            add_error(j->parse_err, r, ptr, msg);
-            json_array_append_new(j->inputs, json_null());
-            continue;
-        }
-        json_t *in = json_object();
-        for (size_t c = 0; c < ncols; c++) {
-            const char *cell = json_string_value(json_array_get(row, c));
-            if (!cols[c] || !cell || !*cell)
-                continue;
-            if (strcmp(cols[c], "roles") == 0)
-                json_object_set_new(in, "roles", split_roles(cell));
-            else
-                json_object_set_new(in, cols[c], json_string(cell));
-        }
-        const char *u = json_string_value(json_object_get(in, "username"));
-        if (u && !json_object_get(j->in_file, u))
-            json_object_set_new(j->in_file, u, json_integer((json_int_t)r));
-        json_array_append_new(j->inputs, in);
+    j->ncols = json_array_size(header);
+    j->cols = calloc(j->ncols ? j->ncols : 1, sizeof *j->cols);
+    if (!j->cols) {
+        add_error(j->parse_err, 0, "/header", "out of memory");
+        return false;
     }
+    return map_header(header, j->cols, j->parse_err);
+}
+
+/* Turns one data row (r: its row number) into a request object; shape
+ * errors go to parse_err. */
+static void row_to_input(import_job *j, const json_t *row, size_t r)
+{
+    size_t ncols = j->ncols;
+    const char **cols = j->cols;
+    if (json_array_size(row) != ncols) {
+        char ptr[64], msg[96];
+        snprintf(ptr, sizeof ptr, "/rows/%zu", r);
+        snprintf(msg, sizeof msg, "has %zu fields; the header has %zu", json_array_size(row),
+                 ncols);
+        add_error(j->parse_err, r, ptr, msg);
+        json_array_append_new(j->inputs, json_null());
+        j->n = json_array_size(j->inputs);
+        return;
+    }
+    json_t *in = json_object();
+    for (size_t c = 0; c < ncols; c++) {
+        const char *cell = json_string_value(json_array_get(row, c));
+        if (!cols[c] || !cell || !*cell)
+            continue;
+        if (strcmp(cols[c], "roles") == 0)
+            json_object_set_new(in, "roles", split_roles(cell));
+        else
+            json_object_set_new(in, cols[c], json_string(cell));
+    }
+    const char *u = json_string_value(json_object_get(in, "username"));
+    if (u && !json_object_get(j->in_file, u))
+        json_object_set_new(j->in_file, u, json_integer((json_int_t)r));
+    json_array_append_new(j->inputs, in);
     j->n = json_array_size(j->inputs);
 }
 
@@ -356,26 +388,26 @@ int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, con
                          void *progress_ctx)
 {
     const char *why;
+    size_t rows;
     *imported = 0;
     *errors = NULL;
-    json_t *rows = csv_read(csv ? csv : "", csv ? len : 0, &why);
-    if (!rows) {
-        pt_error_set("malformed CSV: %s", why);
-        return PT_EINVAL;
-    }
     import_job j = {.org = org,
                     .actor = actor,
                     .inputs = json_array(),
                     .parse_err = json_array(),
                     .in_file = json_object()};
-    size_t ncols = json_array_size(json_array_get(rows, 0));
-    const char **cols = calloc(ncols ? ncols : 1, sizeof *cols);
-    if (json_array_size(rows) == 0) {
-        add_error(j.parse_err, 0, "/header", "the file needs a header row");
-    } else if (map_header(json_array_get(rows, 0), cols, j.parse_err)) {
-        rows_to_inputs(&j, rows, cols, ncols);
-        refuse_many_passwords(&j, max_password_rows);
+    if (!csv_read(&j, csv ? csv : "", csv ? len : 0, &rows, &why)) {
+        pt_error_set("malformed CSV: %s", why);
+        free(j.cols);
+        json_decref(j.inputs);
+        json_decref(j.parse_err);
+        json_decref(j.in_file);
+        return PT_EINVAL;
     }
+    if (rows == 0)
+        add_error(j.parse_err, 0, "/header", "the file needs a header row");
+    else
+        refuse_many_passwords(&j, max_password_rows);
     int err;
     if (json_array_size(j.parse_err) && j.n == 0) {
         j.errors = json_incref(j.parse_err);
@@ -410,13 +442,12 @@ int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, con
     free(j.hashes);
     free(j.passwords);
     free(j.account_new);
-    free(cols);
+    free(j.cols);
     json_decref(j.errors);
     json_decref(j.recs);
     json_decref(j.inputs);
     json_decref(j.parse_err);
     json_decref(j.in_file);
-    json_decref(rows);
     return err;
 }
 

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "host/plugins.h"
 #include "http/cors.h"
+#include "store/people_counts.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -181,6 +182,11 @@ int main(int argc, char **argv)
         return fail(&app, "cannot load the demo data");
     if (prune_sessions(&app) < 0)
         return fail(&app, "cannot prune expired sessions");
+    /* A store from before kept headcounts gets them once, here, rather
+     * than by a scan under the first dashboards. */
+    size_t built;
+    if (pt_people_counts_migrate(app.store, &built) < 0)
+        return fail(&app, "cannot build the headcounts");
 
     pt_http *http = NULL;
     if (pt_http_start(&http, &app) < 0)

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/tz.h"
+#include "store/people_counts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -254,9 +255,16 @@ int pt_person_put(pt_txn *txn, const char *org, const json_t *person)
     int err = pt_key_build(&k, org, u, NULL);
     if (err < 0)
         return err;
-    /* The one place a person record is written, so the people-count
+    /* The one place a person record is written, so the kept headcounts
+     * change in the same transaction (people_counts.h) and the count
      * cache can trust the generation to change with every write. */
-    if ((err = people_gen_bump(txn, org)) < 0)
+    json_t *before = NULL;
+    err = pt_txn_get_json(txn, PT_T_PEOPLE, k.buf, k.len, &before);
+    if (err < 0 && err != PT_ENOTFOUND)
+        return err;
+    err = pt_people_counts_track(txn, org, before, person);
+    json_decref(before);
+    if (err < 0 || (err = people_gen_bump(txn, org)) < 0)
         return err;
     return pt_txn_put_json(txn, PT_T_PEOPLE, k.buf, k.len, person);
 }

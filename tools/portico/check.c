@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "host/plugins.h"
 #include "store/model.h"
+#include "store/people_counts.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,10 @@ static int check_scan(const pt_val *key, const pt_val *val, void *arg)
             check_problem(x, key, "counter is %zu bytes, not 8", val->len);
         return 0;
     }
+    /* Kept headcounts and their transitions index: binary values, checked
+     * against a recount of the people per organisation (check_counts). */
+    if (x->table == PT_T_META && pt_people_counts_meta_key(key->data, key->len))
+        return 0;
     /* The secret that seals list cursors: 32 raw bytes. */
     if (x->table == PT_T_META && key->len == strlen(PT_CURSOR_SECRET_META_KEY) &&
         memcmp(key->data, PT_CURSOR_SECRET_META_KEY, key->len) == 0) {
@@ -130,6 +135,33 @@ static int check_scan(const pt_val *key, const pt_val *val, void *arg)
     return 0;
 }
 
+static void count_problem(void *ctx, const char *org, const char *what)
+{
+    check_ctx *x = ctx;
+    fprintf(stderr, "portico: check: headcounts of %s: %s\n", org, what);
+    x->problems++;
+}
+
+/* Every organisation's kept headcounts must equal a full recount of its
+ * people (and its transitions index must list exactly the people whose
+ * status changes with a date). */
+static int check_org_counts(const pt_val *key, const pt_val *val, void *arg)
+{
+    (void)val;
+    check_ctx *x = arg;
+    char org[PT_ID_MAX + 1];
+    size_t mismatches;
+    if (key->len > PT_ID_MAX)
+        return 0; /* reported by the record checks */
+    memcpy(org, key->data, key->len);
+    org[key->len] = '\0';
+    if (pt_people_counts_verify(&mismatches, x->txn, org, count_problem, x) < 0) {
+        fprintf(stderr, "portico: check: headcounts of %s: %s\n", org, cli_detail());
+        x->problems++;
+    }
+    return 0;
+}
+
 static int check_txn(pt_txn *txn, void *arg)
 {
     check_ctx *x = arg;
@@ -144,6 +176,10 @@ static int check_txn(pt_txn *txn, void *arg)
                     pt_table_name((pt_table)t), cli_detail());
             x->problems++;
         }
+    }
+    if (pt_txn_scan(txn, PT_T_ORGS, "", 0, NULL, 0, false, check_org_counts, x) < 0) {
+        fprintf(stderr, "portico: check: cannot read organisations: %s\n", cli_detail());
+        x->problems++;
     }
     return 0;
 }
