@@ -66,6 +66,16 @@ NOT_EXERCISED = {}
 
 # The summary schema each loaded portlet documents for its dashboard card.
 CARD_SCHEMAS = {"flu-countdown": "FluSummary", "applicant-welcome": "AwSummary"}
+CARD_SCHEMAS["flexible-working"] = "FwSummary"
+
+# flexible-working's operations are driven, and checked with this file's
+# Contract and check(), by test_flexible_working.py.
+_FW = API + "/portlets/flexible-working"
+NOT_EXERCISED.update({_FW + p: "exercised by test_flexible_working.py" for p in (
+    "/requests", "/requests/{id}", "/requests/{id}/meetings", "/requests/{id}/decision",
+    "/requests/{id}/withdraw", "/requests/{id}/appeal", "/requests/{id}/appeal/decision",
+    "/requests/{id}/extension", "/requests/{id}/extension/agree",
+    "/requests/{id}/treated-as-withdrawn", "/report")})
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
