@@ -1,0 +1,87 @@
+/*
+ * lv_store.c - where documents live: one JSON record per person, kind and
+ * period under doc/<username>/<kind>/<period>, keys built by the host so
+ * a username can never reach outside its own prefix.
+ */
+#include "lv_host.h"
+
+#include <string.h>
+
+int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *user, enum lv_kind kind,
+               const char *period)
+{
+    return ctx->host->key(buf, cap, "doc", user, lv_kind_name(kind), period, NULL);
+}
+
+/* The host joins parts with '/'; the trailing '/' keeps "doc/ann/" from
+ * matching "doc/anne/...". */
+int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *user,
+                  enum lv_kind kind)
+{
+    int rc = kind == LV_KIND_NONE ? ctx->host->key(buf, cap, "doc", user, NULL)
+                                  : ctx->host->key(buf, cap, "doc", user, lv_kind_name(kind), NULL);
+    if (rc != PORTICO_OK)
+        return rc;
+    size_t n = strlen(buf);
+    if (n + 2 > cap || n + 1 > PORTICO_KEY_MAX)
+        return PORTICO_EINVAL;
+    buf[n] = '/';
+    buf[n + 1] = '\0';
+    return PORTICO_OK;
+}
+
+json_t *lv_record_new(const char *user, enum lv_kind kind, const char *period, const json_t *data,
+                      const char *loaded_at, const char *loaded_by, int64_t revision)
+{
+    return json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:I}", "username", user, "kind",
+                     lv_kind_name(kind), "period", period, "data", data, "loaded_at", loaded_at,
+                     "loaded_by", loaded_by ? loaded_by : "", "revision", (json_int_t)revision);
+}
+
+static int take_first(const char *key, const json_t *value, void *arg)
+{
+    (void)key;
+    *(json_t **)arg = json_deep_copy(value);
+    return PORTICO_ESTOP;
+}
+
+int lv_store_latest(const portico_ctx *ctx, portico_txn *txn, const char *user, enum lv_kind kind,
+                    json_t **out)
+{
+    char prefix[PORTICO_KEY_MAX + 1];
+    *out = NULL;
+    int rc = lv_key_prefix(ctx, prefix, sizeof(prefix), user, kind);
+    if (rc == PORTICO_OK)
+        rc = ctx->host->scan(txn, prefix, NULL, true, take_first, out);
+    if (rc == PORTICO_OK && !*out)
+        rc = PORTICO_ENOTFOUND;
+    return rc;
+}
+
+static int collect(const char *key, const json_t *value, void *arg)
+{
+    json_t *all = arg;
+    (void)key;
+    if (json_array_size(all) >= LV_PACK_MAX)
+        return PORTICO_ESTOP;
+    return json_array_append_new(all, json_deep_copy(value)) == 0 ? PORTICO_OK : PORTICO_ENOMEM;
+}
+
+int lv_store_all(const portico_ctx *ctx, portico_txn *txn, const char *user, json_t **out)
+{
+    static const enum lv_kind order[] = {LV_P45, LV_P60, LV_PAYSLIP};
+    json_t *all = json_array();
+    int rc = all ? PORTICO_OK : PORTICO_ENOMEM;
+    for (size_t i = 0; rc == PORTICO_OK && i < sizeof(order) / sizeof(order[0]); i++) {
+        char prefix[PORTICO_KEY_MAX + 1];
+        rc = lv_key_prefix(ctx, prefix, sizeof(prefix), user, order[i]);
+        if (rc == PORTICO_OK)
+            rc = ctx->host->scan(txn, prefix, NULL, true, collect, all);
+    }
+    if (rc != PORTICO_OK) {
+        json_decref(all);
+        all = NULL;
+    }
+    *out = all;
+    return rc;
+}
