@@ -234,9 +234,16 @@ static int load(portico_ctx *ctx, const json_t *docs, bool bulk)
         rc = check_duplicates(&l);
     if (rc == PORTICO_OK)
         rc = h->read(ctx, people_txn, &l);
+    bool all_ok = true;
+    for (size_t i = 0; i < l.n && l.items; i++)
+        all_ok = all_ok && l.items[i].ok;
     if (rc == PORTICO_OK && json_array_size(l.errors) > 0) {
         h->respond_invalid(ctx, l.errors);
         l.errors = NULL;
+    } else if (rc == PORTICO_OK && !all_ok) {
+        /* refused without a reason: a schema the host could not use */
+        h->log(ctx, PORTICO_LOG_ERROR, "a document failed a check that gave no error");
+        rc = PORTICO_ERR;
     } else if (rc == PORTICO_OK) {
         rc = h->write(ctx, store_txn, &l);
         if (rc == PORTICO_OK)
