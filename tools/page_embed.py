@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build step: server/www/index.html -> a C file with the page and its
+"""Build step: server/app/www/index.html -> a C file with the page and its
 Content-Security-Policy.  The policy allows exactly the page's own inline
 <script> and <style> blocks by their SHA-256 hashes (no 'unsafe-inline'),
 so any markup injected into the page later could not run.

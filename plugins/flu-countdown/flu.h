@@ -1,11 +1,13 @@
 /*
  * flu.h - the pure logic of the flu-countdown portlet: reading its config,
- * the countdown arithmetic, uptake percentages, and validating sites and
- * vaccinations.  Nothing here calls the host, so all of it is unit-tested
- * without a server (tests/unit/test_flu_countdown.c).
+ * the countdown arithmetic, uptake percentages, and the checks on sites
+ * and vaccinations that the body schemas cannot say.  Nothing here calls
+ * the host table, so all of it is unit-tested without a server
+ * (tests/unit/test_flu_countdown.c).
  *
- * Times are seconds since the Unix epoch; the RFC 3339 parser/formatter is
- * passed in (the host's in the portlet, the core's in the unit test).
+ * Times are seconds since the Unix epoch.  The few host functions the
+ * logic needs come in a flu_env: the host's in the portlet, the core's in
+ * the unit test.
  */
 #ifndef FLU_H
 #define FLU_H
@@ -17,28 +19,27 @@
 
 #define FLU_ID              "flu-countdown"
 #define FLU_GROUPS_MAX      50
-#define FLU_GROUP_MAX_LEN   40
 #define FLU_SITE_ID_MAX_LEN 64
-#define FLU_SESSIONS_MAX    100
 #define FLU_HEADCOUNT_MAX   10000000
 
-typedef struct flu_clock {
-    bool (*parse)(const char *s, int64_t *epoch);
-    void (*format)(char buf[21], int64_t epoch);
-} flu_clock;
-
-/* ---- errors (flu_errors.c) ---------------------------------------------- */
-
-/* Appends {pointer, message} to *errors, creating the array. */
-void flu_errors_add(json_t **errors, const char *pointer, const char *message);
+typedef struct flu_env {
+    bool (*time_parse)(const char *s, int64_t *epoch);
+    void (*time_format)(char buf[21], int64_t epoch);
+    /* Appends {pointer, message} to an errors array. */
+    void (*invalid_add)(json_t *errors, const char *pointer, const char *message);
+} flu_env;
 
 /* ---- config (flu_config.c) ------------------------------------------------ */
 
 enum flu_config_result {
     FLU_CONFIG_OK = 0,
-    FLU_CONFIG_ABSENT = 1,  /* nothing configured yet ({}) */
+    FLU_CONFIG_ABSENT = 1,  /* nothing configured yet */
     FLU_CONFIG_INVALID = 2, /* stored but unusable (ends_at <= starts_at ...) */
 };
+
+/* The JSON Schema of the config.  The host checks every config against it
+ * and fills in the "default"s of its top-level properties. */
+extern const char flu_config_schema[];
 
 typedef struct flu_config {
     const char *campaign; /* borrowed from the config JSON */
@@ -53,17 +54,13 @@ typedef struct flu_config {
     const json_t *headcount_override; /* object or NULL; borrowed */
 } flu_config;
 
-/* The groups used when the config names none (the national frontline groups). */
-extern const char *const flu_default_groups[];
-extern const size_t flu_default_group_count;
-
-/* Reads a config (already schema-checked by the host) and applies the
- * defaults.  *why gets a static reason on FLU_CONFIG_INVALID. */
-enum flu_config_result flu_config_read(flu_config *out, const json_t *config,
-                                       const flu_clock *clock, const char **why);
-/* The rules of a config that its JSON Schema cannot say (ends_at after
- * starts_at): appends {pointer, message} to *errors for each broken one. */
-void flu_config_check(json_t **errors, const json_t *config, const flu_clock *clock);
+/* Reads a config as the host hands it over: checked against the schema,
+ * defaults filled in.  *why gets a static reason unless FLU_CONFIG_OK. */
+enum flu_config_result flu_config_read(flu_config *out, const json_t *config, const flu_env *env,
+                                       const char **why);
+/* The rule of a config that its JSON Schema cannot say (ends_at after
+ * starts_at): appends to errors and returns false when it is broken. */
+bool flu_config_check(const json_t *config, const flu_env *env, json_t *errors);
 /* Index of group in the config, or -1. */
 int flu_config_group_index(const flu_config *cfg, const char *group);
 /* The override for group: true and *out set when present. */
@@ -98,9 +95,6 @@ typedef struct flu_group_tally {
 
 /* Sets up one tally per configured group, all zero. */
 void flu_uptake_init(flu_group_tally *tallies, const flu_config *cfg);
-/* Counts one person (an API person view) toward its group's headcount if
- * its effective status is "employee". */
-void flu_uptake_count_person(flu_group_tally *tallies, const flu_config *cfg, const json_t *person);
 /* Replaces counted headcounts by the config's overrides. */
 void flu_uptake_apply_overrides(flu_group_tally *tallies, const flu_config *cfg);
 /* {vaccinated, headcount, percent, target_percent, target_met} over all
@@ -111,18 +105,24 @@ json_t *flu_uptake_groups_json(const flu_group_tally *tallies, const flu_config 
 
 /* ---- sites (flu_sites.c) -------------------------------------------------- */
 
-/* ^[a-z0-9][a-z0-9-]{0,63}$ */
+/* The JSON Schema of PUT .../sites/{site} (the host checks it). */
+extern const char flu_site_schema[];
+/* ^[a-z0-9][a-z0-9-]{0,63}$ (the path parameter, which no schema sees) */
 bool flu_site_id_valid(const char *id);
-/* Validates a PUT body and builds the stored site (sessions sorted by
- * start, times normalised).  Errors are appended to *errors; *out is set
- * only when there were none. */
-void flu_site_build(json_t **out, json_t **errors, const char *id, const json_t *body,
-                    const flu_clock *clock);
+/* Builds the stored site from a body that passed flu_site_schema:
+ * sessions sorted by start, times normalised to UTC.  What the schema
+ * cannot say (the id, each session ending after it starts) is appended to
+ * errors; *out is set only when nothing was. */
+void flu_site_build(json_t **out, json_t *errors, const char *id, const json_t *body,
+                    const flu_env *env);
 /* Sorts an array of sessions by starts_at, then ends_at (RFC 3339 UTC
  * strings as flu_site_build stores them compare in time order). */
 void flu_sessions_sort(json_t *sessions);
 
 /* ---- vaccinations (flu_vaccination.c) ------------------------------------- */
+
+/* The JSON Schema of POST .../vaccinations (the host checks it). */
+extern const char flu_vaccination_schema[];
 
 typedef struct flu_vaccination {
     const char *staff_group; /* borrowed from the body */
@@ -130,9 +130,10 @@ typedef struct flu_vaccination {
     int64_t vaccinated_at;
 } flu_vaccination;
 
-/* Validates a POST body against the campaign; the site's existence is
- * checked later, in the write transaction. */
-void flu_vaccination_check(flu_vaccination *out, json_t **errors, const json_t *body,
-                           const flu_config *cfg, int64_t now_ms, const flu_clock *clock);
+/* Checks a body that passed flu_vaccination_schema against the campaign,
+ * appending to errors; the site's existence is checked later, in the
+ * write transaction. */
+void flu_vaccination_check(flu_vaccination *out, json_t *errors, const json_t *body,
+                           const flu_config *cfg, int64_t now_ms, const flu_env *env);
 
 #endif

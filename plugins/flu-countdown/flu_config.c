@@ -1,125 +1,98 @@
 /*
  * flu_config.c - the organisation's campaign config as the portlet uses
- * it: defaults applied, times parsed, and the one cross-field rule the
- * host's schema check cannot express (ends_at after starts_at).
+ * it: times parsed, sections and groups read, and the one cross-field
+ * rule the host's schema check cannot express (ends_at after starts_at).
+ * The host checks every config against flu_config_schema and fills in
+ * its defaults, so nothing here repeats either.
  */
 #include "flu.h"
 
 #include <math.h>
 #include <string.h>
 
-const char *const flu_default_groups[] = {"doctors", "qualified_nurses", "other_clinical",
-                                          "support_to_clinical"};
-const size_t flu_default_group_count = sizeof(flu_default_groups) / sizeof(flu_default_groups[0]);
+/* Defaults are the brief's: the national frontline groups, 80%, every
+ * section shown.  The nested section defaults are annotations (the host
+ * fills top-level properties only); section_on() gives the same answer. */
+const char flu_config_schema[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,"
+    "\"required\":[\"campaign\",\"starts_at\",\"ends_at\"],"
+    "\"properties\":{"
+    "\"campaign\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":120},"
+    "\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"sections\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+    "\"countdown\":{\"type\":\"boolean\",\"default\":true},"
+    "\"uptake\":{\"type\":\"boolean\",\"default\":true},"
+    "\"signposting\":{\"type\":\"boolean\",\"default\":true}},"
+    "\"default\":{\"countdown\":true,\"uptake\":true,\"signposting\":true}},"
+    "\"staff_groups\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":50,\"uniqueItems\":true,"
+    "\"items\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9_]{1,40}$\"},"
+    "\"default\":[\"doctors\",\"qualified_nurses\",\"other_clinical\",\"support_to_clinical\"]},"
+    "\"target_percent\":{\"type\":\"number\",\"minimum\":0,\"maximum\":100,\"default\":80},"
+    "\"headcount_override\":{\"type\":\"object\",\"additionalProperties\":"
+    "{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000000}}}}";
 
-static bool section_on(const json_t *sections, const char *name)
-{
-    const json_t *v = json_object_get(sections, name);
-    return v == NULL || !json_is_boolean(v) || json_is_true(v);
-}
-
-static bool read_time(int64_t *out, const json_t *config, const char *name, const flu_clock *clock)
+static bool read_time(int64_t *out, const json_t *config, const char *name, const flu_env *env)
 {
     const char *s = json_string_value(json_object_get(config, name));
-    return s != NULL && clock->parse(s, out);
-}
-
-static bool group_name_valid(const char *g)
-{
-    size_t n = strlen(g);
-    if (n == 0 || n > FLU_GROUP_MAX_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = g[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
-
-static enum flu_config_result read_groups(flu_config *out, const json_t *config, const char **why)
-{
-    const json_t *groups = json_object_get(config, "staff_groups");
-    if (groups == NULL) {
-        for (size_t i = 0; i < flu_default_group_count; i++)
-            out->groups[i] = flu_default_groups[i];
-        out->group_count = flu_default_group_count;
-        return FLU_CONFIG_OK;
-    }
-    size_t n = json_array_size(groups);
-    if (!json_is_array(groups) || n == 0 || n > FLU_GROUPS_MAX) {
-        *why = "staff_groups must list 1 to 50 groups";
-        return FLU_CONFIG_INVALID;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *g = json_string_value(json_array_get(groups, i));
-        if (g == NULL || !group_name_valid(g)) {
-            *why = "staff_groups holds an invalid group name";
-            return FLU_CONFIG_INVALID;
-        }
-        out->groups[i] = g;
-        out->group_count = i;
-        if (flu_config_group_index(out, g) >= 0) {
-            *why = "staff_groups lists a group twice";
-            return FLU_CONFIG_INVALID;
-        }
-    }
-    out->group_count = n;
-    return FLU_CONFIG_OK;
+    return s != NULL && env->time_parse(s, out);
 }
 
 /*
- * The host validated the config against our schema when it was PUT, but a
- * config written by an older version of the portlet, or {} for an
- * organisation that enabled the portlet without configuring it, can still
- * reach us; so every field is re-checked here rather than trusted, and a
- * config the portlet cannot use is reported, never guessed at.
+ * The host fills in defaults of the schema's top-level properties only,
+ * so a `sections` object that names some sections leaves the others out:
+ * a section is shown unless it is switched off.
  */
-enum flu_config_result flu_config_read(flu_config *out, const json_t *config,
-                                       const flu_clock *clock, const char **why)
+static bool section_on(const json_t *config, const char *name)
+{
+    return !json_is_false(json_object_get(json_object_get(config, "sections"), name));
+}
+
+/*
+ * The schema bounds staff_groups (1..50 unique names), but the array is
+ * copied into a fixed table, so its size is checked again here rather
+ * than trusted: a config is never the reason for a write past the end.
+ */
+static bool read_groups(flu_config *out, const json_t *config)
+{
+    const json_t *groups = json_object_get(config, "staff_groups");
+    size_t n = json_array_size(groups);
+    if (n == 0 || n > FLU_GROUPS_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        out->groups[i] = json_string_value(json_array_get(groups, i));
+        if (out->groups[i] == NULL)
+            return false;
+    }
+    out->group_count = n;
+    return true;
+}
+
+enum flu_config_result flu_config_read(flu_config *out, const json_t *config, const flu_env *env,
+                                       const char **why)
 {
     memset(out, 0, sizeof(*out));
-    *why = NULL;
-    if (!json_is_object(config) || json_object_size(config) == 0 ||
-        json_object_get(config, "campaign") == NULL) {
+    out->campaign = json_string_value(json_object_get(config, "campaign"));
+    if (out->campaign == NULL) {
         *why = "no campaign is configured";
         return FLU_CONFIG_ABSENT;
     }
-    out->campaign = json_string_value(json_object_get(config, "campaign"));
-    if (out->campaign == NULL || out->campaign[0] == '\0') {
-        *why = "campaign must be a non-empty string";
-        return FLU_CONFIG_INVALID;
-    }
-    if (!read_time(&out->starts_at, config, "starts_at", clock) ||
-        !read_time(&out->ends_at, config, "ends_at", clock)) {
-        *why = "starts_at and ends_at must be RFC 3339 date-times";
-        return FLU_CONFIG_INVALID;
-    }
-    if (out->ends_at <= out->starts_at) {
+    if (!read_time(&out->starts_at, config, "starts_at", env) ||
+        !read_time(&out->ends_at, config, "ends_at", env) || out->ends_at <= out->starts_at) {
         *why = "ends_at must be after starts_at";
         return FLU_CONFIG_INVALID;
     }
-    const json_t *sections = json_object_get(config, "sections");
-    out->show_countdown = section_on(sections, "countdown");
-    out->show_uptake = section_on(sections, "uptake");
-    out->show_signposting = section_on(sections, "signposting");
-
-    enum flu_config_result r = read_groups(out, config, why);
-    if (r != FLU_CONFIG_OK)
-        return r;
-
-    const json_t *target = json_object_get(config, "target_percent");
-    out->target_percent = 80.0;
-    if (target != NULL) {
-        if (!json_is_number(target) || json_number_value(target) < 0 ||
-            json_number_value(target) > 100) {
-            *why = "target_percent must be a number from 0 to 100";
-            return FLU_CONFIG_INVALID;
-        }
-        out->target_percent = json_number_value(target);
+    if (!read_groups(out, config)) {
+        *why = "staff_groups must list 1 to 50 groups";
+        return FLU_CONFIG_INVALID;
     }
+    out->show_countdown = section_on(config, "countdown");
+    out->show_uptake = section_on(config, "uptake");
+    out->show_signposting = section_on(config, "signposting");
+    out->target_percent = json_number_value(json_object_get(config, "target_percent"));
     const json_t *ov = json_object_get(config, "headcount_override");
     out->headcount_override = json_is_object(ov) ? ov : NULL;
+    *why = NULL;
     return FLU_CONFIG_OK;
 }
 
@@ -144,10 +117,13 @@ bool flu_config_override(const flu_config *cfg, const char *group, int64_t *out)
     return true;
 }
 
-void flu_config_check(json_t **errors, const json_t *config, const flu_clock *clock)
+bool flu_config_check(const json_t *config, const flu_env *env, json_t *errors)
 {
     int64_t starts, ends;
-    if (read_time(&starts, config, "starts_at", clock) &&
-        read_time(&ends, config, "ends_at", clock) && ends <= starts)
-        flu_errors_add(errors, "/ends_at", "must be after starts_at");
+    if (read_time(&starts, config, "starts_at", env) && read_time(&ends, config, "ends_at", env) &&
+        ends <= starts) {
+        env->invalid_add(errors, "/ends_at", "must be after starts_at");
+        return false;
+    }
+    return true;
 }

@@ -5,34 +5,30 @@
  */
 #include "flu_host.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define SITES_LIMIT_DEFAULT 50
-#define SITES_LIMIT_MAX     500
-
 typedef struct site_write {
+    const portico_host *host;
     const char *id;
     const json_t *site; /* the validated record, without timestamps */
     const char *now;
     bool created;
-    bool in_use;
     json_t *stored; /* what was stored, for the answer */
 } site_write;
 
 /* Creates or replaces the site, keeping its created_at, and audits it with
  * the record before and after. */
-int flu_host_site_put(portico_txn *txn, const char *id, const json_t *site, const char *now,
-                      bool *created, json_t **stored)
+int flu_host_site_put(const portico_host *h, portico_txn *txn, const char *id, const json_t *site,
+                      const char *now, bool *created, json_t **stored)
 {
+    char key[PORTICO_KEY_MAX + 1];
+    int rc = h->key(key, sizeof(key), "site", id, NULL);
+    if (rc != PORTICO_OK)
+        return rc;
     json_decref(*stored);
     *stored = json_deep_copy(site);
     if (*stored == NULL)
         return PORTICO_ENOMEM;
     json_t *before = NULL;
-    int rc = flu_host_site_get(txn, id, &before);
+    rc = h->get(txn, key, &before);
     if (rc != PORTICO_OK && rc != PORTICO_ENOTFOUND)
         return rc;
     *created = rc == PORTICO_ENOTFOUND;
@@ -41,11 +37,9 @@ int flu_host_site_put(portico_txn *txn, const char *id, const json_t *site, cons
                         json_is_string(created_at) ? json_copy((json_t *)created_at)
                                                    : json_string(now));
     json_object_set_new(*stored, "updated_at", json_string(now));
-    char key[96];
-    snprintf(key, sizeof(key), "site/%s", id);
-    rc = flu_host->put(txn, key, *stored);
+    rc = h->put(txn, key, *stored);
     if (rc == PORTICO_OK)
-        rc = flu_host->audit(txn, *created ? "site.create" : "site.replace", id, before, *stored);
+        rc = h->audit(txn, *created ? "site.create" : "site.replace", id, before, *stored);
     json_decref(before);
     return rc;
 }
@@ -53,32 +47,36 @@ int flu_host_site_put(portico_txn *txn, const char *id, const json_t *site, cons
 static int site_put_txn(portico_txn *txn, void *arg)
 {
     site_write *w = arg;
-    return flu_host_site_put(txn, w->id, w->site, w->now, &w->created, &w->stored);
+    return flu_host_site_put(w->host, txn, w->id, w->site, w->now, &w->created, &w->stored);
 }
 
 int flu_route_site_put(portico_ctx *ctx)
 {
-    const char *id = flu_host->param(ctx, "site");
-    json_t *body = NULL;
-    if (flu_host->body_json(ctx, &body) != PORTICO_OK)
-        return PORTICO_OK;
-    json_t *site = NULL, *errors = NULL;
-    flu_site_build(&site, &errors, id ? id : "", body, &flu_host_clock);
-    json_decref(body);
-    if (errors != NULL) {
-        json_decref(site);
-        flu_host->respond_invalid(ctx, errors);
+    const portico_host *h = ctx->host;
+    const char *id = h->param(ctx, "site");
+    flu_env env = flu_host_env(h);
+    json_t *site = NULL, *errors = json_array();
+    if (errors == NULL)
+        return PORTICO_ENOMEM;
+    flu_site_build(&site, errors, id ? id : "", h->body(ctx), &env);
+    if (site == NULL && json_array_size(errors) == 0) {
+        json_decref(errors);
+        return PORTICO_ENOMEM;
+    }
+    if (site == NULL) {
+        h->respond_invalid(ctx, errors);
         return PORTICO_OK;
     }
+    json_decref(errors);
     char now[21];
-    flu_host->time_format(now, flu_host->now_ms() / 1000);
-    site_write w = {.id = id, .site = site, .now = now};
-    int rc = flu_host->write(ctx, site_put_txn, &w);
+    h->time_format(now, h->now_ms() / 1000);
+    site_write w = {.host = h, .id = id, .site = site, .now = now};
+    int rc = h->write(ctx, site_put_txn, &w);
     if (rc == PORTICO_OK) {
-        flu_host->respond_json(ctx, w.created ? 201 : 200, w.stored);
+        h->respond_json(ctx, w.created ? 201 : 200, w.stored);
         w.stored = NULL;
     } else {
-        flu_host_store_error(ctx, rc);
+        h->respond_error(ctx, rc, NULL);
     }
     json_decref(w.stored);
     json_decref(site);
@@ -93,126 +91,74 @@ int flu_route_site_put(portico_ctx *ctx)
 static int site_delete_txn(portico_txn *txn, void *arg)
 {
     site_write *w = arg;
-    w->in_use = false;
-    char key[96];
+    const portico_host *h = w->host;
     json_t *before = NULL;
-    int rc = flu_host_site_get(txn, w->id, &before);
-    if (rc != PORTICO_OK)
-        return rc;
     int64_t n = 0;
-    snprintf(key, sizeof(key), "count/site/%s", w->id);
-    rc = flu_host_counter_get(txn, key, &n);
-    if (rc == PORTICO_OK && n > 0) {
-        w->in_use = true;
-        rc = PORTICO_EEXISTS;
-    }
-    if (rc == PORTICO_OK) {
-        snprintf(key, sizeof(key), "site/%s", w->id);
-        rc = flu_host->del(txn, key);
-    }
+    char key[PORTICO_KEY_MAX + 1];
+    int rc = h->key(key, sizeof(key), "site", w->id, NULL);
     if (rc == PORTICO_OK)
-        rc = flu_host->audit(txn, "site.delete", w->id, before, NULL);
+        rc = h->get(txn, key, &before);
+    if (rc == PORTICO_OK)
+        rc = flu_host_count_get(h, txn, "site", w->id, &n);
+    if (rc == PORTICO_OK && n > 0)
+        rc = PORTICO_ECONFLICT;
+    if (rc == PORTICO_OK)
+        rc = h->del(txn, key);
+    if (rc == PORTICO_OK)
+        rc = h->audit(txn, "site.delete", w->id, before, NULL);
     json_decref(before);
     return rc;
 }
 
 int flu_route_site_delete(portico_ctx *ctx)
 {
-    const char *id = flu_host->param(ctx, "site");
-    if (!flu_site_id_valid(id)) {
-        flu_host->respond_problem(ctx, 404, "not_found", "no such site");
-        return PORTICO_OK;
-    }
-    site_write w = {.id = id};
-    int rc = flu_host->write(ctx, site_delete_txn, &w);
+    const portico_host *h = ctx->host;
+    site_write w = {.host = h, .id = h->param(ctx, "site")};
+    int rc = flu_site_id_valid(w.id) ? h->write(ctx, site_delete_txn, &w) : PORTICO_ENOTFOUND;
     if (rc == PORTICO_OK)
-        flu_host->respond_bytes(ctx, 204, NULL, NULL, 0);
-    else if (w.in_use)
-        flu_host->respond_problem(ctx, 409, "conflict",
-                                  "vaccinations were recorded at this site; it cannot be deleted");
-    else if (rc == PORTICO_ENOTFOUND)
-        flu_host->respond_problem(ctx, 404, "not_found", "no such site");
+        h->respond_bytes(ctx, 204, NULL, NULL, 0);
+    else if (rc == PORTICO_ECONFLICT)
+        h->respond_error(ctx, rc, "vaccinations were recorded at this site; it cannot be deleted");
     else
-        flu_host_store_error(ctx, rc);
+        h->respond_error(ctx, rc, rc == PORTICO_ENOTFOUND ? "no such site" : NULL);
     return PORTICO_OK;
 }
 
-typedef struct site_page {
-    size_t limit;
+typedef struct site_list {
+    const portico_host *host;
     json_t *items;
-    bool more;
-} site_page;
+    json_t *next_cursor;
+} site_list;
 
 static int page_site(const char *key, const json_t *value, void *arg)
 {
-    site_page *p = arg;
     (void)key;
-    if (json_array_size(p->items) == p->limit) {
-        p->more = true;
-        return PORTICO_ESTOP;
-    }
-    return json_array_append_new(p->items, json_deep_copy(value)) == 0 ? PORTICO_OK
+    site_list *l = arg;
+    return json_array_append_new(l->items, json_deep_copy(value)) == 0 ? PORTICO_OK
                                                                        : PORTICO_ENOMEM;
 }
 
-typedef struct site_list {
-    site_page page;
-    const char *after; /* "site/<cursor>" or NULL */
-} site_list;
-
-static int sites_list_txn(portico_txn *txn, void *arg)
+static int sites_page_txn(portico_txn *txn, void *arg)
 {
     site_list *l = arg;
-    json_array_clear(l->page.items);
-    l->page.more = false;
-    int rc = flu_host->scan(txn, "site/", l->after, false, page_site, &l->page);
-    return rc == PORTICO_ESTOP ? PORTICO_OK : rc;
+    json_array_clear(l->items);
+    json_decref(l->next_cursor);
+    l->next_cursor = NULL;
+    return l->host->page(txn, FLU_SITE_PREFIX, false, page_site, l, &l->next_cursor);
 }
 
-/* limit 1..500 (default 50); false for anything else. */
-static bool parse_limit(size_t *out, const char *s)
-{
-    *out = SITES_LIMIT_DEFAULT;
-    if (s == NULL)
-        return true;
-    if (*s < '0' || *s > '9' || strlen(s) > 4)
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end != '\0' || errno != 0 || v < 1 || v > SITES_LIMIT_MAX)
-        return false;
-    *out = v;
-    return true;
-}
-
+/* ?limit and ?cursor are the host's: page() reads and checks them. */
 int flu_route_sites_list(portico_ctx *ctx)
 {
-    site_list l = {{0}, NULL};
-    if (!parse_limit(&l.page.limit, flu_host->query(ctx, "limit"))) {
-        flu_host->respond_problem(ctx, 400, "bad_request", "limit must be an integer 1..500");
-        return PORTICO_OK;
-    }
-    const char *cursor = flu_host->query(ctx, "cursor");
-    char after[96];
-    if (cursor != NULL && cursor[0] != '\0') {
-        if (!flu_site_id_valid(cursor)) {
-            flu_host->respond_problem(ctx, 400, "bad_request", "cursor is not valid");
-            return PORTICO_OK;
-        }
-        snprintf(after, sizeof(after), "site/%s", cursor);
-        l.after = after;
-    }
-    l.page.items = json_array();
-    int rc = l.page.items ? flu_host->read(ctx, sites_list_txn, &l) : PORTICO_ENOMEM;
-    if (rc != PORTICO_OK) {
-        json_decref(l.page.items);
-        flu_host_store_error(ctx, rc);
-        return PORTICO_OK;
-    }
-    json_t *last = json_array_get(l.page.items, json_array_size(l.page.items) - 1);
-    json_t *next = l.page.more ? json_copy(json_object_get(last, "id")) : json_null();
-    flu_host->respond_json(ctx, 200,
-                           json_pack("{s:o, s:o}", "items", l.page.items, "next_cursor", next));
+    const portico_host *h = ctx->host;
+    site_list l = {.host = h, .items = json_array()};
+    int rc = l.items ? h->read(ctx, sites_page_txn, &l) : PORTICO_ENOMEM;
+    if (rc == PORTICO_OK)
+        h->respond_json(ctx, 200,
+                        json_pack("{s:O, s:O?}", "items", l.items, "next_cursor", l.next_cursor));
+    else
+        h->respond_error(ctx, rc, NULL);
+    json_decref(l.items);
+    json_decref(l.next_cursor);
     return PORTICO_OK;
 }

@@ -1,12 +1,25 @@
 /*
- * flu_sites.c - vaccination sites and their roving sessions: the id rule,
- * the PUT body check, and the order sessions are shown in.
+ * flu_sites.c - vaccination sites and their roving sessions: the body
+ * schema, the id rule, the checks the schema cannot say, and the order
+ * sessions are shown in.
  */
 #include "flu.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+const char flu_site_schema[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"name\"],"
+    "\"properties\":{"
+    "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":120},"
+    "\"location\":{\"type\":\"string\",\"maxLength\":200},"
+    "\"sessions\":{\"type\":\"array\",\"maxItems\":100,\"items\":{"
+    "\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"starts_at\",\"ends_at\"],"
+    "\"properties\":{"
+    "\"starts_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"ends_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"notes\":{\"type\":\"string\",\"maxLength\":500}}}}}}";
 
 bool flu_site_id_valid(const char *id)
 {
@@ -24,169 +37,70 @@ bool flu_site_id_valid(const char *id)
     return true;
 }
 
-/* Length in code points of valid UTF-8 (jansson only holds valid UTF-8). */
-static size_t utf8_len(const char *s)
+static const char *text_or_empty(const json_t *obj, const char *name)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
+    const char *s = json_string_value(json_object_get(obj, name));
+    return s ? s : "";
 }
 
-/* A string field of min..max characters; NULL (and an error) otherwise. */
-static const char *text_field(json_t **errors, const json_t *obj, const char *name, const char *ptr,
-                              size_t min, size_t max, bool required)
+/* A session as stored: times normalised to "YYYY-MM-DDTHH:MM:SSZ" (the
+ * schema has checked they parse), or NULL with an error when it does not
+ * end after it starts. */
+static json_t *session_build(json_t *errors, const json_t *s, size_t i, const flu_env *env)
 {
-    const json_t *v = json_object_get(obj, name);
-    char msg[80];
-    if (v == NULL) {
-        if (required)
-            flu_errors_add(errors, ptr, "is required");
-        return required ? NULL : "";
-    }
-    if (!json_is_string(v)) {
-        flu_errors_add(errors, ptr, "must be a string");
-        return NULL;
-    }
-    size_t n = utf8_len(json_string_value(v));
-    if (n < min || n > max) {
-        snprintf(msg, sizeof(msg), "must be %zu to %zu characters", min, max);
-        flu_errors_add(errors, ptr, msg);
-        return NULL;
-    }
-    return json_string_value(v);
-}
-
-static void unknown_fields(json_t **errors, const json_t *obj, const char *prefix,
-                           const char *const *known)
-{
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        bool ok = false;
-        for (size_t i = 0; known[i] != NULL && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char ptr[160];
-            snprintf(ptr, sizeof(ptr), "%s/%.100s", prefix, key);
-            flu_errors_add(errors, ptr, "unknown field");
-        }
-    }
-}
-
-static const char *const session_fields[] = {"starts_at", "ends_at", "notes", NULL};
-static const char *const site_fields[] = {"name", "location", "sessions", NULL};
-
-/* A time field as stored: normalised to "YYYY-MM-DDTHH:MM:SSZ". */
-static bool time_field(int64_t *out, json_t **errors, const json_t *obj, const char *name,
-                       const char *ptr, const flu_clock *clock)
-{
-    const json_t *v = json_object_get(obj, name);
-    if (v == NULL) {
-        flu_errors_add(errors, ptr, "is required");
-        return false;
-    }
-    if (!json_is_string(v) || !clock->parse(json_string_value(v), out)) {
-        flu_errors_add(errors, ptr, "must be an RFC 3339 date-time");
-        return false;
-    }
-    return true;
-}
-
-static json_t *session_build(json_t **errors, const json_t *s, size_t i, const flu_clock *clock)
-{
-    char base[40], ptr[80];
-    snprintf(base, sizeof(base), "/sessions/%zu", i);
-    if (!json_is_object(s)) {
-        flu_errors_add(errors, base, "must be an object");
-        return NULL;
-    }
-    size_t before = json_array_size(*errors);
-    unknown_fields(errors, s, base, session_fields);
     int64_t start = 0, end = 0;
-    snprintf(ptr, sizeof(ptr), "%s/starts_at", base);
-    bool ok_start = time_field(&start, errors, s, "starts_at", ptr, clock);
-    snprintf(ptr, sizeof(ptr), "%s/ends_at", base);
-    bool ok_end = time_field(&end, errors, s, "ends_at", ptr, clock);
-    if (ok_start && ok_end && end <= start)
-        flu_errors_add(errors, ptr, "must be after starts_at");
-    snprintf(ptr, sizeof(ptr), "%s/notes", base);
-    const char *notes = text_field(errors, s, "notes", ptr, 0, 500, false);
-    if (json_array_size(*errors) != before || notes == NULL)
+    env->time_parse(text_or_empty(s, "starts_at"), &start);
+    env->time_parse(text_or_empty(s, "ends_at"), &end);
+    if (end <= start) {
+        char ptr[48];
+        snprintf(ptr, sizeof(ptr), "/sessions/%zu/ends_at", i);
+        env->invalid_add(errors, ptr, "must be after starts_at");
         return NULL;
+    }
     char a[21], b[21];
-    clock->format(a, start);
-    clock->format(b, end);
-    return json_pack("{s:s, s:s, s:s}", "starts_at", a, "ends_at", b, "notes", notes);
-}
-
-static json_t *sessions_build(json_t **errors, const json_t *body, const flu_clock *clock)
-{
-    const json_t *list = json_object_get(body, "sessions");
-    json_t *out = json_array();
-    if (list == NULL || out == NULL)
-        return out;
-    if (!json_is_array(list)) {
-        flu_errors_add(errors, "/sessions", "must be an array");
-        return out;
-    }
-    if (json_array_size(list) > FLU_SESSIONS_MAX) {
-        flu_errors_add(errors, "/sessions", "must hold at most 100 sessions");
-        return out;
-    }
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        json_t *s = session_build(errors, json_array_get(list, i), i, clock);
-        if (s != NULL)
-            json_array_append_new(out, s);
-    }
-    flu_sessions_sort(out);
-    return out;
+    env->time_format(a, start);
+    env->time_format(b, end);
+    return json_pack("{s:s, s:s, s:s}", "starts_at", a, "ends_at", b, "notes",
+                     text_or_empty(s, "notes"));
 }
 
 /*
- * Every problem in the body is reported at once (one 422 listing each bad
- * field), so an admin fixing a long session list sees all of it.
+ * Every problem is reported at once (one 422 listing each bad session and
+ * the id), so an admin fixing a long session list sees all of it.
  */
-void flu_site_build(json_t **out, json_t **errors, const char *id, const json_t *body,
-                    const flu_clock *clock)
+void flu_site_build(json_t **out, json_t *errors, const char *id, const json_t *body,
+                    const flu_env *env)
 {
     *out = NULL;
-    size_t before = json_array_size(*errors);
+    size_t before = json_array_size(errors);
     if (!flu_site_id_valid(id))
-        flu_errors_add(errors, "/site", "must match ^[a-z0-9][a-z0-9-]{0,63}$");
-    if (!json_is_object(body)) {
-        flu_errors_add(errors, "", "must be an object");
-        return;
+        env->invalid_add(errors, "/site", "must match ^[a-z0-9][a-z0-9-]{0,63}$");
+    const json_t *list = json_object_get(body, "sessions");
+    json_t *sessions = json_array();
+    for (size_t i = 0; sessions != NULL && i < json_array_size(list); i++) {
+        json_t *s = session_build(errors, json_array_get(list, i), i, env);
+        if (s != NULL)
+            json_array_append_new(sessions, s);
     }
-    unknown_fields(errors, body, "", site_fields);
-    const char *name = text_field(errors, body, "name", "/name", 1, 120, true);
-    const char *location = text_field(errors, body, "location", "/location", 0, 200, false);
-    json_t *sessions = sessions_build(errors, body, clock);
-    if (json_array_size(*errors) != before || name == NULL || location == NULL) {
+    if (sessions == NULL || json_array_size(errors) != before) {
         json_decref(sessions);
         return;
     }
-    *out = json_pack("{s:s, s:s, s:s, s:o}", "id", id, "name", name, "location", location,
-                     "sessions", sessions);
+    flu_sessions_sort(sessions);
+    *out = json_pack("{s:s, s:s, s:s, s:o}", "id", id, "name", text_or_empty(body, "name"),
+                     "location", text_or_empty(body, "location"), "sessions", sessions);
 }
 
 static int session_cmp(const void *a, const void *b)
 {
     const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-    const char *xs = json_string_value(json_object_get(x, "starts_at"));
-    const char *ys = json_string_value(json_object_get(y, "starts_at"));
-    int c = strcmp(xs ? xs : "", ys ? ys : "");
-    if (c != 0)
-        return c;
-    xs = json_string_value(json_object_get(x, "ends_at"));
-    ys = json_string_value(json_object_get(y, "ends_at"));
-    c = strcmp(xs ? xs : "", ys ? ys : "");
-    if (c != 0)
-        return c;
-    xs = json_string_value(json_object_get(x, "notes"));
-    ys = json_string_value(json_object_get(y, "notes"));
-    return strcmp(xs ? xs : "", ys ? ys : "");
+    static const char *const fields[] = {"starts_at", "ends_at", "notes"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        int c = strcmp(text_or_empty(x, fields[i]), text_or_empty(y, fields[i]));
+        if (c != 0)
+            return c;
+    }
+    return 0;
 }
 
 void flu_sessions_sort(json_t *sessions)

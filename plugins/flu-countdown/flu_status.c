@@ -4,10 +4,8 @@
  */
 #include "flu_host.h"
 
-#include <stdio.h>
-#include <string.h>
-
 typedef struct status_read {
+    const portico_host *host;
     const flu_config *cfg;
     flu_group_tally tallies[FLU_GROUPS_MAX];
     json_t *sites;       /* stored site records, in id order */
@@ -23,37 +21,29 @@ static int collect_site(const char *key, const json_t *value, void *arg)
                                                                        : PORTICO_ENOMEM;
 }
 
-static int add_total(const char *key, const json_t *value, void *arg)
-{
-    status_read *s = arg;
-    (void)key;
-    json_int_t n = json_integer_value(json_object_get(value, "count"));
-    s->total += n > 0 ? n : 0;
-    return PORTICO_OK;
-}
-
-/* One read transaction, so the groups, sites and shares agree. */
+/*
+ * One read transaction, so the groups, sites and shares agree.  A site
+ * with vaccinations cannot be deleted, so the sites' counts add up to
+ * every vaccination recorded.
+ */
 static int status_txn(portico_txn *txn, void *arg)
 {
     status_read *s = arg;
+    const portico_host *h = s->host;
     json_array_clear(s->sites);
     json_array_clear(s->site_counts);
     s->total = 0;
     const flu_config *cfg = s->cfg;
     int rc = PORTICO_OK;
     if (cfg->show_uptake)
-        rc = flu_host_tally_groups(txn, s->tallies, cfg);
+        rc = flu_host_tally_groups(h, txn, s->tallies, cfg);
     if (rc == PORTICO_OK && (cfg->show_uptake || cfg->show_signposting))
-        rc = flu_host->scan(txn, "site/", NULL, false, collect_site, s);
-    if (rc != PORTICO_OK || !cfg->show_uptake)
-        return rc;
-    rc = flu_host->scan(txn, "count/site/", NULL, false, add_total, s);
-    for (size_t i = 0; rc == PORTICO_OK && i < json_array_size(s->sites); i++) {
+        rc = h->scan(txn, FLU_SITE_PREFIX, NULL, false, collect_site, s);
+    for (size_t i = 0; cfg->show_uptake && rc == PORTICO_OK && i < json_array_size(s->sites); i++) {
         const char *id = json_string_value(json_object_get(json_array_get(s->sites, i), "id"));
-        char key[96];
         int64_t n = 0;
-        snprintf(key, sizeof(key), "count/site/%s", id ? id : "");
-        rc = flu_host_counter_get(txn, key, &n);
+        rc = flu_host_count_get(h, txn, "site", id ? id : "", &n);
+        s->total += n;
         json_array_append_new(s->site_counts, json_integer(n));
     }
     return rc;
@@ -92,12 +82,13 @@ static json_t *signposting_json(const status_read *s)
     return json_pack("{s:o}", "sites", arr);
 }
 
-static json_t *status_body(const flu_config *cfg, const status_read *s, int64_t now_ms)
+static json_t *status_body(const portico_host *h, const flu_config *cfg, const status_read *s,
+                           int64_t now_ms)
 {
     char now[21], starts[21], ends[21];
-    flu_host->time_format(now, now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000);
-    flu_host->time_format(starts, cfg->starts_at);
-    flu_host->time_format(ends, cfg->ends_at);
+    h->time_format(now, now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000);
+    h->time_format(starts, cfg->starts_at);
+    h->time_format(ends, cfg->ends_at);
     flu_remaining r;
     flu_countdown_compute(&r, now_ms, cfg->ends_at);
 
@@ -121,26 +112,24 @@ static json_t *status_body(const flu_config *cfg, const status_read *s, int64_t 
 
 int flu_route_status(portico_ctx *ctx)
 {
+    const portico_host *h = ctx->host;
     flu_config cfg;
     if (flu_host_campaign(&cfg, ctx, true, 404) != FLU_CONFIG_OK)
         return PORTICO_OK;
-    status_read s = {.cfg = &cfg, .sites = json_array(), .site_counts = json_array()};
-    int rc = s.sites && s.site_counts ? flu_host->read(ctx, status_txn, &s) : PORTICO_ENOMEM;
-    if (rc != PORTICO_OK) {
-        flu_host_store_error(ctx, rc);
-    } else {
-        json_t *body = status_body(&cfg, &s, flu_host->now_ms());
-        if (body != NULL)
-            flu_host->respond_json(ctx, 200, body);
-        else
-            flu_host_store_error(ctx, PORTICO_ENOMEM);
-    }
+    status_read s = {.host = h, .cfg = &cfg, .sites = json_array(), .site_counts = json_array()};
+    int rc = s.sites && s.site_counts ? h->read(ctx, status_txn, &s) : PORTICO_ENOMEM;
+    json_t *body = rc == PORTICO_OK ? status_body(h, &cfg, &s, h->now_ms()) : NULL;
+    if (body != NULL)
+        h->respond_json(ctx, 200, body);
+    else
+        h->respond_error(ctx, rc == PORTICO_OK ? PORTICO_ENOMEM : rc, NULL);
     json_decref(s.sites);
     json_decref(s.site_counts);
     return PORTICO_OK;
 }
 
 typedef struct summary_read {
+    const portico_host *host;
     const flu_config *cfg;
     flu_group_tally tallies[FLU_GROUPS_MAX];
 } summary_read;
@@ -148,7 +137,7 @@ typedef struct summary_read {
 static int summary_txn(portico_txn *txn, void *arg)
 {
     summary_read *s = arg;
-    return flu_host_tally_groups(txn, s->tallies, s->cfg);
+    return flu_host_tally_groups(s->host, txn, s->tallies, s->cfg);
 }
 
 /*
@@ -160,11 +149,12 @@ static int summary_txn(portico_txn *txn, void *arg)
 int flu_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
 {
     (void)dashboard;
+    const portico_host *h = ctx->host;
     *out = NULL;
     flu_config cfg;
     if (flu_host_campaign(&cfg, ctx, false, 404) != FLU_CONFIG_OK)
         return PORTICO_HIDDEN;
-    if (flu_host->now_ms() >= cfg.ends_at * 1000)
+    if (h->now_ms() >= cfg.ends_at * 1000)
         return PORTICO_HIDDEN;
     /* The card is the status in brief: a section switched off is left out
      * here too (no end time to tick without the countdown). */
@@ -173,16 +163,16 @@ int flu_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
         return PORTICO_ENOMEM;
     if (cfg.show_countdown) {
         char starts[21], ends[21];
-        flu_host->time_format(starts, cfg.starts_at);
-        flu_host->time_format(ends, cfg.ends_at);
+        h->time_format(starts, cfg.starts_at);
+        h->time_format(ends, cfg.ends_at);
         json_object_set_new(card, "starts_at", json_string(starts));
         json_object_set_new(card, "ends_at", json_string(ends));
         json_object_set_new(card, "ended", json_false());
     }
     if (cfg.show_uptake) {
         json_object_set_new(card, "target_percent", json_real(cfg.target_percent));
-        summary_read s = {.cfg = &cfg};
-        int rc = flu_host->read(ctx, summary_txn, &s);
+        summary_read s = {.host = h, .cfg = &cfg};
+        int rc = h->read(ctx, summary_txn, &s);
         if (rc != PORTICO_OK) {
             json_decref(card);
             return rc < 0 ? rc : PORTICO_ERR;

@@ -4,8 +4,6 @@
  */
 #include "flu.h"
 
-#include <string.h>
-
 /*
  * In integers, so 1 of 8 is exactly 12.5 and 1 of 16 rounds half up to
  * 6.3 with no binary floating point surprise.  The product is formed in
@@ -36,17 +34,6 @@ void flu_uptake_init(flu_group_tally *tallies, const flu_config *cfg)
         tallies[i].vaccinated = 0;
         tallies[i].headcount = 0;
     }
-}
-
-void flu_uptake_count_person(flu_group_tally *tallies, const flu_config *cfg, const json_t *person)
-{
-    const char *status = json_string_value(json_object_get(person, "status"));
-    const char *group = json_string_value(json_object_get(person, "staff_group"));
-    if (status == NULL || group == NULL || strcmp(status, "employee") != 0)
-        return;
-    int i = flu_config_group_index(cfg, group);
-    if (i >= 0)
-        tallies[i].headcount++;
 }
 
 void flu_uptake_apply_overrides(flu_group_tally *tallies, const flu_config *cfg)

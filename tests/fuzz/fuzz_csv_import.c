@@ -8,10 +8,11 @@
  * After a success the store is put back to its first state, so every input
  * runs against the same data and crashes reproduce.
  */
-#include "clock.h"
-#include "config.h"
-#include "model.h"
-#include "people.h"
+#include "admin/people.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/crypto.h"
+#include "store/model.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
     cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
     pt_clock_set_fixed_ms(1767225600000); /* 2026-01-01 */
-    if (sodium_init() < 0 || !mkdtemp(dir) || pt_store_open(&store, dir, &opts) != 0 ||
+    if (pt_crypto_init() < 0 || !mkdtemp(dir) || pt_store_open(&store, dir, &opts) != 0 ||
         pt_store_write(store, seed_txn, NULL) != 0) {
         fprintf(stderr, "fuzz_csv_import: setup failed: %s\n", pt_error_last());
         abort();

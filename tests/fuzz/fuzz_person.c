@@ -8,9 +8,9 @@
  * results and imports can be re-read without surprises).  Whatever it
  * refuses must come with errors under the given pointer and no record.
  */
-#include "clock.h"
-#include "json_parse.h"
-#include "people.h"
+#include "admin/people.h"
+#include "base/clock.h"
+#include "http/json_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,9 +9,10 @@
  * that are the decoded segments, literals preferred over parameters, and
  * an Allow list naming every method the path has.
  */
-#include "app.h"
-#include "auth.h"
-#include "plugins.h"
+#include "admin/people.h"
+#include "app/app.h"
+#include "auth/auth.h"
+#include "host/plugins.h"
 
 #include <sodium.h>
 #include <stdio.h>

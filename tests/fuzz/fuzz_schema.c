@@ -9,9 +9,9 @@
  * back to text that parses to the same instant (and, for canonical text,
  * to the same text).
  */
-#include "clock.h"
-#include "json_parse.h"
-#include "schema.h"
+#include "base/clock.h"
+#include "host/schema.h"
+#include "http/json_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

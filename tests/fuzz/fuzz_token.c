@@ -8,8 +8,8 @@
  * also feed the bytes to pt_json_parse_untrusted and check that nothing it
  * accepts nests deeper than PT_JSON_MAX_DEPTH.
  */
-#include "auth.h"
-#include "json_parse.h"
+#include "auth/auth.h"
+#include "http/json_parse.h"
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>

@@ -10,6 +10,7 @@ import itertools
 import os
 import sys
 import unittest
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from portico_harness import API, PorticoTestCase, iso, main, parse_iso  # noqa: E402
@@ -518,10 +519,16 @@ class FluTest(PorticoTestCase):
         self.assertIsNone(r.body["next_cursor"])
         r = self.api.get(PORTLET + "/sites?limit=1", token=self.tok(o["emp"]))
         self.assertEqual([s["id"] for s in r.body["items"]], ["atrium"])
-        self.assertEqual(r.body["next_cursor"], "atrium")
-        r = self.api.get(PORTLET + "/sites?limit=1&cursor=atrium", token=self.tok(o["emp"]))
+        cursor = r.body["next_cursor"]
+        self.assertIsInstance(cursor, str)  # opaque: signed by the host
+        r = self.api.get(PORTLET + "/sites?limit=1&cursor=" + quote(cursor),
+                         token=self.tok(o["emp"]))
         self.assertEqual([s["id"] for s in r.body["items"]], ["roving"])
         self.assertIsNone(r.body["next_cursor"])
+        # a cursor names a place in this organisation's list only
+        other = self.new_org()
+        r = self.api.get(PORTLET + "/sites?cursor=" + quote(cursor), token=self.tok(other["emp"]))
+        self.assert_problem(r, 400, "bad_request")
         for q in ("limit=0", "limit=501", "limit=x", "cursor=%20bad"):
             r = self.api.get(PORTLET + "/sites?" + q, token=self.tok(o["emp"]))
             self.assert_problem(r, 400, "bad_request", q)

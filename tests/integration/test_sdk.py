@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import unittest
+from urllib.parse import quote
 
 import portico_harness as h
 from portico_harness import API
@@ -95,6 +96,7 @@ class SdkTest(h.PorticoTestCase):
         self.create_org("sdk", "SDK org")
         self.create_person("sdk", "sdk-admin", PW, roles=["portal_admin"])
         self.create_person("sdk", "sdk-emp", PW)
+        self.create_person("sdk", "sdk-app", PW, status="applicant")
         emp = self.token("sdk-emp", PW, "sdk")
         cat = self.api.get(API + "/portlets", token=emp)
         self.assertEqual(cat.status, 200, cat)
@@ -102,7 +104,7 @@ class SdkTest(h.PorticoTestCase):
         self.assertEqual(self.api.get(API + "/portlets", token=self.as_admin()).body["refused"],
                          [])
 
-        url = API + "/portlets/hello-sdk"
+        url = API + "/portlets/hello-sdk/messages"
         self.assert_problem(self.api.get(url, token=emp), 404, "portlet_not_enabled")
         r = self.api.put(API + "/orgs/sdk/portlets/hello-sdk",
                          {"enabled": True, "config": {"greeting": "Hiya"},
@@ -112,14 +114,39 @@ class SdkTest(h.PorticoTestCase):
 
         r = self.api.get(url, token=emp)
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.body, {"hello": "sdk-emp", "org": "sdk", "greeting": "Hiya",
-                                  "visits": 1})
-        self.assertEqual(self.api.get(url, token=emp).body["visits"], 2)
+        self.assertEqual(r.body, {"items": [], "next_cursor": None})
+        for text in ("First!", "Second"):
+            r = self.api.post(url, {"text": text}, token=emp)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual((r.body["from"], r.body["text"]), ("sdk-emp", text))
+        # the gate (employees only) and the body schema, both the host's
+        self.assert_problem(self.api.post(url, {"text": "x"},
+                                          token=self.token("sdk-app", PW, "sdk")),
+                            403, "forbidden")
+        self.assert_validation(self.api.post(url, {"text": ""}, token=emp), ["/text"])
+        self.assert_validation(self.api.post(url, {"text": "x", "to": "all"}, token=emp),
+                               ["/to"])
+        # newest first, a page at a time
+        r = self.api.get(url + "?limit=1", token=emp)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([m["text"] for m in r.body["items"]], ["Second"])
+        r = self.api.get(url + "?limit=1&cursor=" + quote(r.body["next_cursor"]), token=emp)
+        self.assertEqual([m["text"] for m in r.body["items"]], ["First!"])
+        self.assert_problem(self.api.get(url + "?cursor=nonsense", token=emp), 400,
+                            "bad_request")
 
         d = self.api.get(API + "/dashboards/employee", token=emp)
         self.assertEqual(d.status, 200, d)
         self.assertEqual(d.body["portlets"][0]["id"], "hello-sdk")
-        self.assertEqual(d.body["portlets"][0]["summary"], {"text": "employee"})
+        self.assertEqual(d.body["portlets"][0]["summary"], {"greeting": "Hiya", "messages": 2})
+
+    def test_the_guide_shows_hello_c(self):
+        """docs/portlets.md shows tests/sdk/hello.c, as it is."""
+        with open(os.path.join(source_dir(), "tests", "sdk", "hello.c")) as f:
+            code = f.read()
+        with open(os.path.join(source_dir(), "docs", "portlets.md")) as f:
+            guide = f.read()
+        self.assertIn(code.strip(), guide)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
  * libjwt builds the token; with --header (or alg none) the token is built
  * by hand so the header can say anything the test wants.
  */
+#include "base/crypto.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +162,7 @@ int main(int argc, char **argv)
     if (!alg || !claims_arg ||
         (strcmp(alg, "ES256") != 0 && strcmp(alg, "HS256") != 0 && strcmp(alg, "none") != 0))
         return usage();
-    if (sodium_init() < 0)
+    if (pt_crypto_init() < 0)
         return 1;
 
     size_t keylen = 0;

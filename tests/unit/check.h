@@ -9,7 +9,7 @@
 #ifndef PT_TEST_CHECK_H
 #define PT_TEST_CHECK_H
 
-#include "common.h"
+#include "base/common.h"
 
 #include <stdarg.h>
 #include <stdio.h>

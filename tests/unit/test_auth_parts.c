@@ -2,10 +2,11 @@
  * test_auth_parts.c - passwords, TOTP (RFC 6238 vectors), login throttling
  * and refresh sessions (rotation, reuse detection, revocation, expiry).
  */
+#include "auth/auth.h"
+#include "auth/session.h"
+#include "base/crypto.h"
 #include "check.h"
-#include "auth.h"
-#include "session.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -453,7 +454,7 @@ static void test_roles(void)
 
 int main(void)
 {
-    if (sodium_init() < 0)
+    if (pt_crypto_init() < 0)
         return 1;
     test_password();
     test_totp();

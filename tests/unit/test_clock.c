@@ -1,8 +1,8 @@
 /*
  * test_clock.c - calendar parsing/formatting and the fixed test clock.
  */
+#include "base/clock.h"
 #include "check.h"
-#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,18 +1,25 @@
 /*
  * test_flu_countdown.c - the flu-countdown portlet's pure logic: config
- * defaults, countdown arithmetic, percentage rounding, headcounts, site and
- * vaccination validation.  Linked with the portlet's pure sources (see
- * plugins/flu-countdown/CMakeLists.txt) and the core clock.
+ * defaults (from its schema), countdown arithmetic, percentage rounding,
+ * uptake, the body schemas and the checks they cannot say.  Linked with
+ * the portlet's pure sources (see plugins/flu-countdown/CMakeLists.txt)
+ * and the core's clock and JSON Schema validator, which the host uses.
  */
-#include "check.h"
 #include "../../plugins/flu-countdown/flu.h"
-#include "clock.h"
+#include "base/clock.h"
+#include "check.h"
+#include "host/schema.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const flu_clock clk = {pt_time_parse, pt_time_format};
+static void errors_add(json_t *errors, const char *pointer, const char *message)
+{
+    json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", pointer, "message", message));
+}
+
+static const flu_env env = {pt_time_parse, pt_time_format, errors_add};
 
 static int64_t t(const char *s)
 {
@@ -33,6 +40,23 @@ static json_t *js(const char *text)
         failures++;
     }
     return v;
+}
+
+/* A config as the host hands it over: the schema's top-level defaults
+ * filled in where the config leaves them out. */
+static json_t *config(const char *text)
+{
+    json_t *cfg = js(text), *schema = js(flu_config_schema);
+    const char *name;
+    json_t *prop;
+    json_object_foreach(json_object_get(schema, "properties"), name, prop)
+    {
+        json_t *def = json_object_get(prop, "default");
+        if (def != NULL && json_object_get(cfg, name) == NULL)
+            json_object_set_new(cfg, name, json_deep_copy(def));
+    }
+    json_decref(schema);
+    return cfg;
 }
 
 static bool has_pointer(const json_t *errors, const char *pointer)
@@ -126,20 +150,21 @@ static void test_config(void)
 {
     flu_config c;
     const char *why;
-    json_t *cfg = js("{}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_ABSENT);
+    json_t *cfg = config("{}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_ABSENT);
     json_decref(cfg);
-    CHECK(flu_config_read(&c, NULL, &clk, &why) == FLU_CONFIG_ABSENT);
+    CHECK(flu_config_read(&c, NULL, &env, &why) == FLU_CONFIG_ABSENT);
 
-    cfg = js("{\"campaign\":\"Flu 2026\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-             "\"ends_at\":\"2026-10-01T00:00:00Z\"}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_INVALID);
+    cfg = config("{\"campaign\":\"Flu 2026\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                 "\"ends_at\":\"2026-10-01T00:00:00Z\"}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_INVALID);
     CHECK(why != NULL && strstr(why, "after") != NULL);
     json_decref(cfg);
 
-    cfg = js("{\"campaign\":\"Flu 2026\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-             "\"ends_at\":\"2027-02-28T23:59:59+00:00\"}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_OK);
+    /* the defaults come from the schema: frontline groups, 80%, all shown */
+    cfg = config("{\"campaign\":\"Flu 2026\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                 "\"ends_at\":\"2027-02-28T23:59:59+00:00\"}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_OK);
     CHECK(strcmp(c.campaign, "Flu 2026") == 0);
     CHECK(c.show_countdown && c.show_uptake && c.show_signposting);
     CHECK(c.group_count == 4 && strcmp(c.groups[1], "qualified_nurses") == 0);
@@ -149,11 +174,12 @@ static void test_config(void)
     CHECK(flu_config_group_index(&c, "porters") == -1);
     json_decref(cfg);
 
-    cfg = js("{\"campaign\":\"Survey\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-             "\"ends_at\":\"2026-11-01T00:00:00Z\",\"sections\":{\"uptake\":false},"
-             "\"staff_groups\":[\"porters\",\"doctors\"],\"target_percent\":75.5,"
-             "\"headcount_override\":{\"porters\":12}}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_OK);
+    /* a sections object naming some sections leaves the others on */
+    cfg = config("{\"campaign\":\"Survey\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                 "\"ends_at\":\"2026-11-01T00:00:00Z\",\"sections\":{\"uptake\":false},"
+                 "\"staff_groups\":[\"porters\",\"doctors\"],\"target_percent\":75.5,"
+                 "\"headcount_override\":{\"porters\":12}}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_OK);
     CHECK(c.show_countdown && !c.show_uptake && c.show_signposting);
     CHECK(c.group_count == 2 && c.target_percent == 75.5);
     int64_t n = 0;
@@ -161,13 +187,14 @@ static void test_config(void)
     CHECK(!flu_config_override(&c, "doctors", &n));
     json_decref(cfg);
 
-    cfg = js("{\"campaign\":\"X\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-             "\"ends_at\":\"2026-11-01T00:00:00Z\",\"staff_groups\":[\"a\",\"a\"]}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_INVALID);
+    /* the fixed group table is never overrun, whatever is stored */
+    cfg = config("{\"campaign\":\"X\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                 "\"ends_at\":\"2026-11-01T00:00:00Z\",\"staff_groups\":[]}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_INVALID);
     json_decref(cfg);
-    cfg = js("{\"campaign\":\"X\",\"starts_at\":\"not a time\","
-             "\"ends_at\":\"2026-11-01T00:00:00Z\"}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_INVALID);
+    cfg = config("{\"campaign\":\"X\",\"starts_at\":\"not a time\","
+                 "\"ends_at\":\"2026-11-01T00:00:00Z\"}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_INVALID);
     json_decref(cfg);
 }
 
@@ -175,27 +202,15 @@ static void test_uptake(void)
 {
     flu_config c;
     const char *why;
-    json_t *cfg = js("{\"campaign\":\"Flu\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-                     "\"ends_at\":\"2026-11-01T00:00:00Z\",\"staff_groups\":[\"doctors\","
-                     "\"qualified_nurses\"],\"headcount_override\":{\"qualified_nurses\":8}}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_OK);
+    json_t *cfg = config("{\"campaign\":\"Flu\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                         "\"ends_at\":\"2026-11-01T00:00:00Z\",\"staff_groups\":[\"doctors\","
+                         "\"qualified_nurses\"],\"headcount_override\":{\"qualified_nurses\":8}}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_OK);
     flu_group_tally tallies[FLU_GROUPS_MAX];
     flu_uptake_init(tallies, &c);
-    const char *people[] = {
-        "{\"status\":\"employee\",\"staff_group\":\"doctors\"}",
-        "{\"status\":\"employee\",\"staff_group\":\"doctors\"}",
-        "{\"status\":\"employee\",\"staff_group\":\"doctors\"}",
-        "{\"status\":\"leaver\",\"staff_group\":\"doctors\"}",
-        "{\"status\":\"applicant\",\"staff_group\":\"doctors\"}",
-        "{\"status\":\"employee\",\"staff_group\":\"porters\"}",
-        "{\"status\":\"employee\",\"staff_group\":null}",
-        "{\"status\":\"employee\",\"staff_group\":\"qualified_nurses\"}",
-    };
-    for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
-        json_t *p = js(people[i]);
-        flu_uptake_count_person(tallies, &c, p);
-        json_decref(p);
-    }
+    CHECK(tallies[0].headcount == 0 && strcmp(tallies[1].group, "qualified_nurses") == 0);
+    tallies[0].headcount = 3; /* the host's people counts */
+    tallies[1].headcount = 1;
     CHECK(tallies[0].headcount == 3 && tallies[1].headcount == 1);
     flu_uptake_apply_overrides(tallies, &c);
     CHECK(tallies[0].headcount == 3 && tallies[1].headcount == 8);
@@ -236,6 +251,21 @@ static void test_uptake(void)
     json_decref(cfg);
 }
 
+/* The pointers the host's schema check gives for body (compiled as the
+ * host compiles a route's body_schema at load). */
+static json_t *schema_errors(const char *schema_text, const char *body_text)
+{
+    json_t *schema = js(schema_text), *body = js(body_text), *errors = json_array();
+    pt_schema *s = NULL;
+    CHECK(pt_schema_compile(&s, schema) == 0);
+    if (s != NULL)
+        pt_schema_validate(s, body, "", errors);
+    pt_schema_free(s);
+    json_decref(schema);
+    json_decref(body);
+    return errors;
+}
+
 static void test_sites(void)
 {
     CHECK(flu_site_id_valid("main-hall"));
@@ -251,15 +281,19 @@ static void test_sites(void)
     long_id[64] = '\0';
     CHECK(flu_site_id_valid(long_id));
 
-    json_t *out = NULL, *errors = NULL;
-    json_t *body =
-        js("{\"name\":\"Main hall\",\"location\":\"Level 1\",\"sessions\":["
-           "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T12:00:00Z\","
-           "\"notes\":\"b\"},"
-           "{\"starts_at\":\"2026-10-02T09:00:00+01:00\",\"ends_at\":"
-           "\"2026-10-02T10:00:00Z\"}]}");
-    flu_site_build(&out, &errors, "main-hall", body, &clk);
-    CHECK(errors == NULL && out != NULL);
+    const char *good =
+        "{\"name\":\"Main hall\",\"location\":\"Level 1\",\"sessions\":["
+        "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T12:00:00Z\","
+        "\"notes\":\"b\"},"
+        "{\"starts_at\":\"2026-10-02T09:00:00+01:00\",\"ends_at\":\"2026-10-02T10:00:00Z\"}]}";
+    json_t *errors = schema_errors(flu_site_schema, good);
+    CHECK(json_array_size(errors) == 0);
+    json_decref(errors);
+
+    json_t *out = NULL, *body = js(good);
+    errors = json_array();
+    flu_site_build(&out, errors, "main-hall", body, &env);
+    CHECK(json_array_size(errors) == 0 && out != NULL);
     json_t *sessions = json_object_get(out, "sessions");
     CHECK(json_array_size(sessions) == 2);
     CHECK(strcmp(json_string_value(json_object_get(json_array_get(sessions, 0), "starts_at")),
@@ -267,30 +301,44 @@ static void test_sites(void)
     CHECK(strcmp(json_string_value(json_object_get(json_array_get(sessions, 0), "notes")), "") ==
           0);
     CHECK(strcmp(json_string_value(json_object_get(out, "id")), "main-hall") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(out, "location")), "Level 1") == 0);
     json_decref(out);
     json_decref(body);
+    json_decref(errors);
 
-    body = js("{\"name\":\"\",\"location\":5,\"colour\":\"red\",\"sessions\":["
-              "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T09:00:00Z\"},"
-              "{\"starts_at\":\"yesterday\",\"ends_at\":\"2026-10-03T09:00:00Z\",\"x\":1},"
-              "7]}");
-    flu_site_build(&out, &errors, "Bad_Id", body, &clk);
-    CHECK(out == NULL);
-    CHECK(has_pointer(errors, "/site"));
+    /* what the schema says: fields, types, lengths, unknown fields */
+    errors = schema_errors(
+        flu_site_schema,
+        "{\"name\":\"\",\"location\":5,\"colour\":\"red\",\"sessions\":["
+        "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T09:00:00Z\"},"
+        "{\"starts_at\":\"yesterday\",\"ends_at\":\"2026-10-03T09:00:00Z\",\"x\":1},"
+        "7]}");
     CHECK(has_pointer(errors, "/name"));
     CHECK(has_pointer(errors, "/location"));
     CHECK(has_pointer(errors, "/colour"));
-    CHECK(has_pointer(errors, "/sessions/0/ends_at"));
     CHECK(has_pointer(errors, "/sessions/1/starts_at"));
     CHECK(has_pointer(errors, "/sessions/1/x"));
     CHECK(has_pointer(errors, "/sessions/2"));
+    CHECK(!has_pointer(errors, "/sessions/0/ends_at"));
     json_decref(errors);
-    json_decref(body);
+    errors = schema_errors(flu_site_schema, "{\"location\":\"x\"}");
+    CHECK(has_pointer(errors, "/name"));
+    json_decref(errors);
 
-    errors = NULL;
-    body = js("{\"location\":\"x\"}");
-    flu_site_build(&out, &errors, "ok", body, &clk);
-    CHECK(out == NULL && has_pointer(errors, "/name"));
+    /* what it cannot: the id in the path, a session ending as it starts */
+    body = js("{\"name\":\"x\",\"sessions\":["
+              "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T09:00:00Z\"},"
+              "{\"starts_at\":\"2026-10-03T09:00:00Z\",\"ends_at\":\"2026-10-03T10:00:00Z\"},"
+              "{\"starts_at\":\"2026-10-03T10:00:00+02:00\",\"ends_at\":\"2026-10-03T08:00:00Z\"}"
+              "]}");
+    errors = json_array();
+    flu_site_build(&out, errors, "Bad_Id", body, &env);
+    CHECK(out == NULL);
+    CHECK(has_pointer(errors, "/site"));
+    CHECK(has_pointer(errors, "/sessions/0/ends_at"));
+    CHECK(!has_pointer(errors, "/sessions/1/ends_at"));
+    CHECK(has_pointer(errors, "/sessions/2/ends_at"));
+    CHECK(json_array_size(errors) == 3);
     json_decref(errors);
     json_decref(body);
 }
@@ -299,95 +347,127 @@ static void test_vaccination(void)
 {
     flu_config c;
     const char *why;
-    json_t *cfg = js("{\"campaign\":\"Flu\",\"starts_at\":\"2026-10-01T00:00:00Z\","
-                     "\"ends_at\":\"2026-11-01T00:00:00Z\"}");
-    CHECK(flu_config_read(&c, cfg, &clk, &why) == FLU_CONFIG_OK);
+    json_t *cfg = config("{\"campaign\":\"Flu\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                         "\"ends_at\":\"2026-11-01T00:00:00Z\"}");
+    CHECK(flu_config_read(&c, cfg, &env, &why) == FLU_CONFIG_OK);
     int64_t now_ms = t("2026-10-15T12:00:00Z") * 1000;
     flu_vaccination v;
-    json_t *errors = NULL;
 
-    json_t *body = js("{\"staff_group\":\"doctors\",\"site\":\"main-hall\","
-                      "\"vaccinated_at\":\"2026-10-15T12:00:00Z\"}");
-    flu_vaccination_check(&v, &errors, body, &c, now_ms, &clk);
-    CHECK(errors == NULL && strcmp(v.site, "main-hall") == 0);
+    const char *good = "{\"staff_group\":\"doctors\",\"site\":\"main-hall\","
+                       "\"vaccinated_at\":\"2026-10-15T12:00:00Z\"}";
+    json_t *errors = schema_errors(flu_vaccination_schema, good);
+    CHECK(json_array_size(errors) == 0);
+    json_decref(errors);
+    json_t *body = js(good);
+    errors = json_array();
+    flu_vaccination_check(&v, errors, body, &c, now_ms, &env);
+    CHECK(json_array_size(errors) == 0 && strcmp(v.site, "main-hall") == 0);
     CHECK(v.vaccinated_at == now_ms / 1000);
     json_decref(body);
+    json_decref(errors);
 
     struct {
         const char *body, *pointer;
+        bool schema; /* the host's schema check finds it, not the portlet */
     } bad[] = {
         {"{\"staff_group\":\"porters\",\"site\":\"a\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}",
-         "/staff_group"},
+         "/staff_group", false},
         {"{\"staff_group\":1,\"site\":\"a\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}",
-         "/staff_group"},
-        {"{\"site\":\"a\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}", "/staff_group"},
+         "/staff_group", true},
+        {"{\"site\":\"a\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}", "/staff_group", true},
         {"{\"staff_group\":\"doctors\",\"site\":\"A "
          "B\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}",
-         "/site"},
+         "/site", true},
         {"{\"staff_group\":\"doctors\",\"site\":[],\"vaccinated_at\":\"2026-10-02T00:00:00Z\"}",
-         "/site"},
+         "/site", true},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":\"2026-09-30T23:59:59Z\"}",
-         "/vaccinated_at"},
+         "/vaccinated_at", false},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":\"2026-11-01T00:00:01Z\"}",
-         "/vaccinated_at"},
+         "/vaccinated_at", false},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":\"2026-10-15T12:00:01Z\"}",
-         "/vaccinated_at"},
+         "/vaccinated_at", false},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":\"2026-10-32T00:00:00Z\"}",
-         "/vaccinated_at"},
+         "/vaccinated_at", true},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":20261002}",
-         "/vaccinated_at"},
+         "/vaccinated_at", true},
         {"{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":\"2026-10-02T00:00:00Z\","
          "\"extra\":true}",
-         "/extra"},
+         "/extra", true},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        errors = NULL;
-        body = js(bad[i].body);
-        flu_vaccination_check(&v, &errors, body, &c, now_ms, &clk);
+        errors = schema_errors(flu_vaccination_schema, bad[i].body);
+        if (!bad[i].schema) {
+            CHECK(json_array_size(errors) == 0);
+            body = js(bad[i].body);
+            flu_vaccination_check(&v, errors, body, &c, now_ms, &env);
+            json_decref(body);
+        }
         if (!has_pointer(errors, bad[i].pointer)) {
             fprintf(stderr, "vaccination %s: no error at %s\n", bad[i].body, bad[i].pointer);
             failures++;
         }
         json_decref(errors);
-        json_decref(body);
     }
     /* the first and last second of the campaign are inside it */
-    errors = NULL;
+    errors = json_array();
     body = js("{\"staff_group\":\"doctors\",\"site\":\"a\",\"vaccinated_at\":"
               "\"2026-10-01T00:00:00Z\"}");
-    flu_vaccination_check(&v, &errors, body, &c, now_ms, &clk);
-    CHECK(errors == NULL);
+    flu_vaccination_check(&v, errors, body, &c, now_ms, &env);
+    CHECK(json_array_size(errors) == 0);
     json_decref(body);
+    json_decref(errors);
     json_decref(cfg);
 }
 
 /* The rule the schema cannot say: ends_at strictly after starts_at. */
 static void test_config_check(void)
 {
-    json_t *errors = NULL;
+    json_t *errors = json_array();
     json_t *ok = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
                     "\"ends_at\":\"2026-10-01T00:00:01Z\"}");
-    flu_config_check(&errors, ok, &clk);
-    CHECK(errors == NULL);
+    CHECK(flu_config_check(ok, &env, errors));
+    CHECK(json_array_size(errors) == 0);
     json_t *same = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
                       "\"ends_at\":\"2026-10-01T00:00:00Z\"}");
-    flu_config_check(&errors, same, &clk);
+    CHECK(!flu_config_check(same, &env, errors));
     CHECK(has_pointer(errors, "/ends_at"));
     CHECK(json_array_size(errors) == 1);
     json_decref(errors);
-    errors = NULL;
+    errors = json_array();
     json_t *before = js("{\"campaign\":\"x\",\"starts_at\":\"2026-10-01T00:00:00Z\","
                         "\"ends_at\":\"2026-09-30T23:00:00-02:00\"}");
-    flu_config_check(&errors, before, &clk); /* 2026-10-01T01:00Z: after the start */
-    CHECK(errors == NULL);
+    CHECK(flu_config_check(before, &env, errors)); /* 2026-10-01T01:00Z: after the start */
+    CHECK(json_array_size(errors) == 0);
+    json_decref(errors);
     json_decref(ok);
     json_decref(same);
     json_decref(before);
 }
 
+/* The config schema compiles in the host's subset, and the defaults it
+ * carries are themselves valid. */
+static void test_config_schema(void)
+{
+    json_t *cfg = config("{\"campaign\":\"Flu\",\"starts_at\":\"2026-10-01T00:00:00Z\","
+                         "\"ends_at\":\"2026-11-01T00:00:00Z\"}");
+    char *text = json_dumps(cfg, JSON_COMPACT);
+    json_t *errors = schema_errors(flu_config_schema, text);
+    CHECK(json_array_size(errors) == 0);
+    json_decref(errors);
+    free(text);
+    json_decref(cfg);
+    errors = schema_errors(flu_config_schema, "{\"campaign\":\"\",\"staff_groups\":[\"a\",\"a\"],"
+                                              "\"target_percent\":101,\"colour\":1}");
+    CHECK(has_pointer(errors, "/campaign") && has_pointer(errors, "/starts_at"));
+    CHECK(has_pointer(errors, "/staff_groups/1") && has_pointer(errors, "/target_percent"));
+    CHECK(has_pointer(errors, "/colour"));
+    json_decref(errors);
+}
+
 int main(void)
 {
     test_config_check();
+    test_config_schema();
     test_countdown();
     test_percent();
     test_config();

@@ -1,7 +1,7 @@
 /* Depth-bounded parsing of untrusted JSON: deep nesting is refused before
  * jansson recurses; strings containing brackets do not count. */
 #include "check.h"
-#include "json_parse.h"
+#include "http/json_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

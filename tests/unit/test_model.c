@@ -2,11 +2,11 @@
  * test_model.c - model records against a temporary store: leaver
  * arithmetic, memberships, account rules and the audit log.
  */
+#include "auth/auth.h"
+#include "base/clock.h"
 #include "check.h"
-#include "auth.h"
-#include "clock.h"
-#include "model.h"
-#include "store.h"
+#include "store/model.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

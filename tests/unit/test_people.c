@@ -2,9 +2,10 @@
  * test_people.c - the person validator (POST/PATCH/CSV share it) and the
  * all-or-nothing CSV import against a temporary store.
  */
+#include "admin/people.h"
+#include "base/config.h"
+#include "base/crypto.h"
 #include "check.h"
-#include "config.h"
-#include "people.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -252,7 +253,7 @@ int main(void)
     pt_store_options opts = PT_STORE_OPTIONS_INIT;
     pt_config cfg;
 
-    if (sodium_init() < 0 || !mkdtemp(dir)) {
+    if (pt_crypto_init() < 0 || !mkdtemp(dir)) {
         fprintf(stderr, "setup failed\n");
         return 1;
     }

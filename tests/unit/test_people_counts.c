@@ -3,10 +3,10 @@
  * right after writes, after a patch, after the day passes a termination
  * date with no write, per organisation, and from the cache on a repeat.
  */
+#include "base/clock.h"
 #include "check.h"
-#include "clock.h"
-#include "model.h"
-#include "people_counts.h"
+#include "store/model.h"
+#include "store/people_counts.h"
 
 #include <stdio.h>
 #include <stdlib.h>

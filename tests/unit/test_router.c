@@ -7,7 +7,7 @@
  * match), and neither does "/a//b".
  */
 #include "check.h"
-#include "http.h"
+#include "http/http.h"
 
 #include <stdio.h>
 #include <string.h>

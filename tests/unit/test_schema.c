@@ -1,8 +1,8 @@
 /*
- * test_schema.c - the JSON Schema subset validator (server/schema.c).
+ * test_schema.c - the JSON Schema subset validator (server/host/schema.c).
  */
 #include "check.h"
-#include "schema.h"
+#include "host/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>

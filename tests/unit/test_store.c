@@ -7,7 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "check.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <ftw.h>
 #include <pthread.h>

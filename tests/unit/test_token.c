@@ -3,8 +3,9 @@
  * refused (tampering, algorithm confusion, alg none, wrong iss/aud, time
  * claims, size and garbage), plus key persistence and the JWKS.
  */
+#include "auth/auth.h"
+#include "base/crypto.h"
 #include "check.h"
-#include "auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,7 +424,7 @@ static void test_keys(pt_keys *k)
 int main(void)
 {
     pt_keys *k = NULL;
-    if (sodium_init() < 0)
+    if (pt_crypto_init() < 0)
         return 1;
     snprintf(dir, sizeof dir, "/tmp/pt-token-test-XXXXXX");
     if (!mkdtemp(dir)) {

@@ -1,6 +1,6 @@
 /* The verified-token cache: hits only for the exact token string, only
  * inside its nbf..exp window, and stays consistent under concurrent use. */
-#include "auth.h"
+#include "auth/auth.h"
 #include "check.h"
 
 #include <pthread.h>

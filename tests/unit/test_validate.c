@@ -4,7 +4,7 @@
  * Also drives pt_req_json_object through an in-process request.
  */
 #include "check.h"
-#include "http.h"
+#include "http/http.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
  * args.c - messages and the argument parsing shared by the commands.
  */
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
 
 #include <errno.h>
 #include <stdarg.h>

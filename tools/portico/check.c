@@ -1,9 +1,10 @@
 /*
  * check.c - `portico check`: verify every record of the store.
  */
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
-#include "model.h"
+#include "host/plugins.h"
+#include "store/model.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,6 +101,19 @@ static int check_scan(const pt_val *key, const pt_val *val, void *arg)
     if (x->table == PT_T_META && key->len > 4 && memcmp(key->data, "seq", 4) == 0) {
         if (val->len != 8)
             check_problem(x, key, "counter is %zu bytes, not 8", val->len);
+        return 0;
+    }
+    /* The secret that seals list cursors: 32 raw bytes. */
+    if (x->table == PT_T_META && key->len == strlen(PT_CURSOR_SECRET_META_KEY) &&
+        memcmp(key->data, PT_CURSOR_SECRET_META_KEY, key->len) == 0) {
+        if (val->len != 32)
+            check_problem(x, key, "cursor secret is %zu bytes, not 32", val->len);
+        return 0;
+    }
+    if (x->table == PT_T_PORTLET_DATA) {
+        const char *why = NULL;
+        if (!pt_portlet_record_valid(key->data, key->len, val->data, val->len, &why))
+            check_problem(x, key, "%s", why);
         return 0;
     }
     json_error_t jerr;

@@ -6,8 +6,8 @@
 #ifndef PORTICO_CLI_H
 #define PORTICO_CLI_H
 
-#include "config.h"
-#include "store.h"
+#include "base/config.h"
+#include "store/store.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 /*
  * demo.c - `portico demo`: load the demo organisation.
  */
-#include "app.h"
+#include "app/app.h"
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
 
 #include <string.h>
 

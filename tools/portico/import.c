@@ -1,9 +1,9 @@
 /*
  * import.c - `portico import`: bulk CSV load with a progress bar.
  */
+#include "admin/people.h"
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
-#include "people.h"
 
 #include <errno.h>
 #include <stdio.h>

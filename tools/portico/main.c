@@ -9,14 +9,18 @@
  *
  * Exit codes: 0 ok, 1 error (message on stderr), 2 usage.
  */
+#include "base/common.h"
+#include "base/crypto.h"
+#include "base/log.h"
 #include "cli.h"
-#include "common.h"
-#include "log.h"
+#include "store/roles.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 const char cli_usage_text[] =
     "usage: portico [--data DIR] [--config FILE] [--plugins DIR] COMMAND [ARGS]\n"
@@ -26,39 +30,90 @@ const char cli_usage_text[] =
     "\n"
     "commands:\n"
     "  org create ID NAME [--leaver-days N]\n"
-    "      create an organisation (leaver access 0..90 days, default 90)\n"
-    "  person create ORG USERNAME --name NAME --email EMAIL --status STATUS\n"
-    "        [--roles R1,R2] [--staff-group G] [--start-date YYYY-MM-DD]\n"
-    "        [--termination-date YYYY-MM-DD] [--manager USERNAME] [--password-stdin]\n"
-    "      add a person (status applicant|employee); --password-stdin reads the\n"
-    "      password of a new account from the first line of standard input\n"
-    "  import ORG FILE.csv\n"
-    "      bulk load people from CSV, all or nothing (same rules as the API)\n"
-    "  token issue --user USERNAME [--org ORG] [--ttl SECONDS]\n"
-    "      print an access token for an integration (default ttl 900)\n"
-    "  demo\n"
-    "      load the demo organisation (idempotent) and print the logins\n"
-    "  check\n"
-    "      verify every record of the store and print counts\n"
-    "  backup DEST_DIR\n"
-    "      consistent copy of the store (and the signing keys) into DEST_DIR\n"
-    "  portlet list ORG [--json]\n"
-    "      each portlet in --plugins: id, enabled yes/no, placements (--json: as\n"
-    "      GET /api/v1/orgs/ORG/portlets lists them)\n"
-    "  portlet enable ORG ID [--config JSON | --config-file FILE]\n"
-    "        [--place DASHBOARD:POSITION]...\n"
-    "      enable a portlet for ORG, validated like PUT .../portlets/ID; without\n"
-    "      --config or --place the stored config or placements are kept\n"
-    "  portlet disable ORG ID\n"
-    "      disable a portlet for ORG (config and placements are kept)\n"
-    "\n"
-    "options:\n"
-    "  --data DIR      the data directory\n"
-    "  --config FILE   porticod's JSON config (issuer, audience, password hashing)\n"
-    "  --plugins DIR   the directory of portlet .so files (as porticod's --plugins)\n"
-    "  -h, --help      this text\n"
-    "\n"
-    "exit status: 0 ok, 1 error, 2 usage\n";
+    "      create an organisation (leaver access 0..." STR(
+        PT_LEAVER_ACCESS_DAYS_MAX) " days, "
+                                   "default " STR(
+                                       PT_LEAVER_ACCESS_DAYS_DEFAULT) ")\n"
+                                                                      "  person create ORG "
+                                                                      "USERNAME --name NAME "
+                                                                      "--email EMAIL --status "
+                                                                      "STATUS\n"
+                                                                      "        [--roles R1,R2] "
+                                                                      "[--staff-group G] "
+                                                                      "[--start-date YYYY-MM-DD]\n"
+                                                                      "        [--termination-date "
+                                                                      "YYYY-MM-DD] [--manager "
+                                                                      "USERNAME] "
+                                                                      "[--password-stdin]\n"
+                                                                      "      add a person (status "
+                                                                      "applicant|employee); "
+                                                                      "--password-stdin reads the\n"
+                                                                      "      password of a new "
+                                                                      "account from the first line "
+                                                                      "of standard input\n"
+                                                                      "  import ORG FILE.csv\n"
+                                                                      "      bulk load people from "
+                                                                      "CSV, all or nothing (same "
+                                                                      "rules as the API)\n"
+                                                                      "  token issue --user "
+                                                                      "USERNAME [--org ORG] [--ttl "
+                                                                      "SECONDS]\n"
+                                                                      "      print an access token "
+                                                                      "for an integration (default "
+                                                                      "ttl 900)\n"
+                                                                      "  demo\n"
+                                                                      "      load the demo "
+                                                                      "organisation (idempotent) "
+                                                                      "and print the logins\n"
+                                                                      "  check\n"
+                                                                      "      verify every record "
+                                                                      "of the store and print "
+                                                                      "counts\n"
+                                                                      "  backup DEST_DIR\n"
+                                                                      "      consistent copy of "
+                                                                      "the store (and the signing "
+                                                                      "keys) into DEST_DIR\n"
+                                                                      "  portlet list ORG "
+                                                                      "[--json]\n"
+                                                                      "      each portlet in "
+                                                                      "--plugins: id, enabled "
+                                                                      "yes/no, placements (--json: "
+                                                                      "as\n"
+                                                                      "      GET "
+                                                                      "/api/v1/orgs/ORG/portlets "
+                                                                      "lists them)\n"
+                                                                      "  portlet enable ORG ID "
+                                                                      "[--config JSON | "
+                                                                      "--config-file FILE]\n"
+                                                                      "        [--place "
+                                                                      "DASHBOARD:POSITION]...\n"
+                                                                      "      enable a portlet for "
+                                                                      "ORG, validated like PUT "
+                                                                      ".../portlets/ID; without\n"
+                                                                      "      --config or --place "
+                                                                      "the stored config or "
+                                                                      "placements are kept\n"
+                                                                      "  portlet disable ORG ID\n"
+                                                                      "      disable a portlet for "
+                                                                      "ORG (config and placements "
+                                                                      "are kept)\n"
+                                                                      "\n"
+                                                                      "options:\n"
+                                                                      "  --data DIR      the data "
+                                                                      "directory\n"
+                                                                      "  --config FILE   "
+                                                                      "porticod's JSON config "
+                                                                      "(issuer, audience, password "
+                                                                      "hashing)\n"
+                                                                      "  --plugins DIR   the "
+                                                                      "directory of portlet .so "
+                                                                      "files (as porticod's "
+                                                                      "--plugins)\n"
+                                                                      "  -h, --help      this "
+                                                                      "text\n"
+                                                                      "\n"
+                                                                      "exit status: 0 ok, 1 error, "
+                                                                      "2 usage\n";
 
 static const struct {
     const char *name;
@@ -118,7 +173,7 @@ int main(int argc, char **argv)
         (!*plugins || pt_strlcpy(c.cfg.plugins_dir, plugins, sizeof c.cfg.plugins_dir) < 0))
         return cli_usage_error("--plugins needs a directory (at most %zu bytes)",
                                sizeof c.cfg.plugins_dir - 1);
-    if (sodium_init() < 0)
+    if (pt_crypto_init() < 0)
         return cli_fail("libsodium failed to initialise");
 
     const char *cmd = argv[i++];

@@ -1,8 +1,8 @@
 /*
  * open.c - opening the data directory's store, and the audit actor.
  */
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,11 +1,11 @@
 /*
  * org_person.c - `portico org create` and `portico person create`.
  */
+#include "admin/people.h"
+#include "base/clock.h"
+#include "base/common.h"
 #include "cli.h"
-#include "clock.h"
-#include "common.h"
-#include "model.h"
-#include "people.h"
+#include "store/model.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ int cmd_org(cli *c, int argc, char **argv)
     opt opts[] = {{"leaver-days", false, NULL, false}, {NULL, false, NULL, false}};
     const char *pos[3];
     int npos, rc;
-    long days = 90;
+    long days = PT_LEAVER_ACCESS_DAYS_DEFAULT;
 
     if ((rc = cli_parse_args(argc, argv, opts, pos, 3, &npos)) != 0)
         return rc;
@@ -58,8 +58,9 @@ int cmd_org(cli *c, int argc, char **argv)
     size_t nlen = strlen(pos[2]);
     if (nlen < 1 || nlen > 200)
         return cli_usage_error("NAME must be 1..200 bytes");
-    if (opts[0].seen && !cli_parse_long(opts[0].value, 0, 90, &days))
-        return cli_usage_error("--leaver-days must be a whole number 0..90");
+    if (opts[0].seen && !cli_parse_long(opts[0].value, 0, PT_LEAVER_ACCESS_DAYS_MAX, &days))
+        return cli_usage_error("--leaver-days must be a whole number 0..%d",
+                               PT_LEAVER_ACCESS_DAYS_MAX);
     if ((rc = cli_open(c, true)) != 0)
         return rc;
 

@@ -7,11 +7,11 @@
  * PUT /api/v1/orgs/{org}/portlets/{id}: the CLI cannot store a setting the
  * API would refuse, and its changes are audited the same way.
  */
-#include "app.h"
+#include "app/app.h"
+#include "base/common.h"
 #include "cli.h"
-#include "common.h"
-#include "model.h"
-#include "plugins.h"
+#include "host/plugins.h"
+#include "store/model.h"
 
 #include <limits.h>
 #include <stdio.h>

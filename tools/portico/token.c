@@ -1,12 +1,12 @@
 /*
  * token.c - `portico token issue`: an access token for an integration.
  */
-#include "auth.h"
+#include "auth/auth.h"
+#include "auth/session.h"
+#include "base/clock.h"
+#include "base/common.h"
 #include "cli.h"
-#include "clock.h"
-#include "common.h"
-#include "model.h"
-#include "session.h"
+#include "store/model.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -1,0 +1,124 @@
+/*
+ * auth.h - who is calling: authenticating requests, the auth routes,
+ * access tokens (ES256 JWTs), passwords (Argon2id), TOTP, refresh sessions
+ * and login throttling.  The role and status vocabulary and pt_caller are
+ * in store/roles.h (the store fills a caller from a membership).
+ */
+#ifndef PT_AUTH_H
+#define PT_AUTH_H
+
+#include "base/common.h"
+#include "store/roles.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+struct pt_app;
+
+/* ---- authenticating a request (authenticate.c) ------------------------ */
+
+/*
+ * Verifies the bearer token of an Authorization header value and fills
+ * *out: signature (pinned to ES256 with the pre-parsed key), exp/nbf/iss/
+ * aud, that the session is live, and the membership as it is now (roles
+ * and status are read from the store, not trusted from the token).
+ * On failure returns a negative error and sets *code to "unauthorized",
+ * "token_expired" or "leaver_access_expired" for the 401/403 answer.
+ */
+int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_caller *out,
+                         const char **code);
+
+/* The auth routes: login, refresh, logout, jwks, mfa (auth_routes.c). */
+int pt_routes_auth(struct pt_app *app);
+
+/* ---- access tokens (token.c) ------------------------------------------- */
+
+typedef struct pt_keys pt_keys;
+
+/* Loads the ES256 key pair from dir (jwt-private.pem, jwt-public.pem),
+ * generating it with mode 0600 on first start.  Parses the public key once. */
+int pt_keys_load(pt_keys **out, const char *data_dir);
+void pt_keys_free(pt_keys *k);
+/* {"keys":[{kty:"EC",crv:"P-256",x,y,kid,alg:"ES256",use:"sig"}]} */
+json_t *pt_keys_jwks(const pt_keys *k);
+
+typedef struct pt_token_claims {
+    char sub[PT_ID_MAX + 1];
+    char org[PT_ID_MAX + 1];
+    char sid[48];
+    char jti[48];
+    unsigned roles;
+    bool mfa;
+    int64_t iat, nbf, exp;
+} pt_token_claims;
+
+/* Signs an access token with iss/aud from the arguments; *out is malloc'd. */
+int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud,
+                  const pt_token_claims *c);
+/*
+ * Verifies signature (ES256 only), iss, aud, exp and nbf against `now`.
+ * Tokens over 8 KiB are refused before any decoding.  Returns 0,
+ * PT_EINVAL (bad token) or PT_ECONFLICT (expired: maps to token_expired).
+ */
+int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, const char *aud,
+                    const char *token, int64_t now);
+#define PT_TOKEN_MAX_LEN 8192
+
+/* ---- verified-token cache (token_cache.c) ------------------------------ */
+
+/* Tokens pt_token_verify() accepted, served again only within their
+ * nbf..exp window; keyed by a hash of the whole token.  Thread-safe. */
+typedef struct pt_token_cache pt_token_cache;
+int pt_token_cache_new(pt_token_cache **out, size_t slots);
+void pt_token_cache_free(pt_token_cache *c);
+/* True and *out filled when token verified before and is valid at now. */
+bool pt_token_cache_get(pt_token_cache *c, const char *token, int64_t now, pt_token_claims *out);
+/* Remembers a token that has just verified. */
+void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_claims *claims);
+
+/* ---- passwords (password.c) -------------------------------------------- */
+
+/* Argon2id hash string (crypto_pwhash_str) into out (128 bytes). */
+int pt_password_hash(char out[128], const char *password, unsigned long long ops, size_t mem);
+bool pt_password_verify(const char *hash, const char *password);
+/* A fixed dummy verify so unknown users cost the same time as known ones. */
+void pt_password_dummy_verify(const char *password, unsigned long long ops, size_t mem);
+
+/* ---- TOTP (totp.c, RFC 6238 via liboath) -------------------------------- */
+
+/* New random 20-byte secret, base32 (no padding) into out (64 bytes). */
+int pt_totp_new_secret(char out[64]);
+/* otpauth://totp/Portico:user?secret=...&issuer=Portico&period=30&digits=6 */
+char *pt_totp_uri(const char *issuer, const char *username, const char *secret_b32);
+/*
+ * Accepts the code for now +-1 step, but only for a time step strictly
+ * after last_step (0: none used yet), so a code cannot be used twice
+ * (RFC 6238 section 5.2).  On success *out_step (may be NULL) gets the
+ * matched step, which the caller records as the new last_step.
+ */
+bool pt_totp_check(int64_t *out_step, const char *secret_b32, const char *otp, int64_t now,
+                   int64_t last_step);
+
+/* ---- login throttling (throttle.c) -------------------------------------- */
+
+typedef struct pt_throttle pt_throttle;
+int pt_throttle_new(pt_throttle **out, unsigned max_failures, unsigned window_secs);
+void pt_throttle_free(pt_throttle *t);
+/*
+ * Reserves one login attempt for username, atomically: if the name is
+ * locked out now, counts nothing and returns the seconds until it may try
+ * again (>= 1, for Retry-After); otherwise counts this attempt as a
+ * failure and returns 0.  Call it BEFORE verifying the password, so that
+ * parallel guesses cannot all pass the check.  The caller then either
+ * keeps the count (wrong password or code), gives it back with
+ * pt_throttle_release (not a failure: e.g. a code is still needed), or
+ * clears the name with pt_throttle_reset (success).
+ */
+int64_t pt_throttle_reserve(pt_throttle *t, const char *username, int64_t now);
+void pt_throttle_release(pt_throttle *t, const char *username, int64_t now);
+void pt_throttle_reset(pt_throttle *t, const char *username);
+/* Seconds until a blocked username may try again (for Retry-After); 0 if
+ * not blocked.  (Added by auth.) */
+int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t now);
+
+#endif

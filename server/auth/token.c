@@ -1,0 +1,625 @@
+/*
+ * token.c - the ES256 signing key pair and access tokens (JWTs).
+ *
+ * Signing goes through libjwt.  Verification does not: libjwt re-parses the
+ * PEM key on every call and decodes onto the stack sized by the token, so
+ * the hot path (every authenticated request) is done here by hand against
+ * a public key parsed once at start-up, with the algorithm pinned to ES256.
+ */
+#include "auth/auth.h"
+#include "base/crypto.h"
+#include "base/log.h"
+#include "http/json_parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#define PT_TOKEN_SKEW 30 /* seconds of clock skew allowed for nbf/iat */
+
+struct pt_keys {
+    EVP_PKEY *pub; /* parsed once; shared read-only by all threads */
+    unsigned char *priv_pem;
+    size_t priv_len;
+    char kid[32];
+    char x[64];
+    char y[64];
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void b64url(char *out, size_t outlen, const unsigned char *bin, size_t len)
+{
+    sodium_bin2base64(out, outlen, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/*
+ * Strict base64url (no padding, no stray bits) of exactly len chars into a
+ * fresh buffer; NULL on any bad input.
+ */
+static unsigned char *b64url_decode(const char *in, size_t len, size_t *outlen)
+{
+    size_t cap = len / 4 * 3 + 3;
+    unsigned char *buf = malloc(cap + 1);
+    if (!buf)
+        return NULL;
+    if (sodium_base642bin(buf, cap, in, len, NULL, outlen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[*outlen] = 0;
+    return buf;
+}
+
+static int read_file(unsigned char **out, size_t *outlen, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? PT_ENOTFOUND : PT_EIO;
+    unsigned char *buf = malloc(16384);
+    if (!buf) {
+        fclose(f);
+        return PT_ENOMEM;
+    }
+    size_t n = fread(buf, 1, 16383, f);
+    int bad = ferror(f) || !feof(f);
+    fclose(f);
+    if (bad || n == 0) {
+        free(buf);
+        pt_error_set("%s: unreadable or too large", path);
+        return PT_EIO;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+/*
+ * Creates path with exactly `mode` (O_EXCL so an existing key is never
+ * overwritten) and fsyncs it, so a crash right after first start cannot
+ * leave an empty key that would lock everyone out.
+ */
+static int write_new_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return PT_EEXISTS;
+        pt_error_set("%s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            pt_error_set("%s: %s", path, strerror(errno));
+            close(fd);
+            unlink(path);
+            return PT_EIO;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+        pt_error_set("%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return PT_EIO;
+    }
+    close(fd);
+    return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+static int pem_of(unsigned char **out, size_t *outlen, EVP_PKEY *pkey, bool priv)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio)
+        return PT_ENOMEM;
+    int ok = priv ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL)
+                  : PEM_write_bio_PUBKEY(bio, pkey);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    if (!ok || n <= 0) {
+        BIO_free(bio);
+        pt_error_set("cannot encode key");
+        return PT_ERR;
+    }
+    *out = malloc((size_t)n + 1);
+    if (!*out) {
+        BIO_free(bio);
+        return PT_ENOMEM;
+    }
+    memcpy(*out, data, (size_t)n);
+    (*out)[n] = 0;
+    *outlen = (size_t)n;
+    OPENSSL_cleanse(data, (size_t)n);
+    BIO_free(bio);
+    return 0;
+}
+
+/*
+ * First start: a fresh P-256 key.  The private half is written first with
+ * O_EXCL; if another process won that race we just load what it wrote.
+ */
+static int keys_generate(const char *priv_path)
+{
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    if (!pkey) {
+        pt_error_set("cannot generate the P-256 signing key");
+        return PT_ERR;
+    }
+    unsigned char *pem = NULL;
+    size_t len = 0;
+    int err = pem_of(&pem, &len, pkey, true);
+    EVP_PKEY_free(pkey);
+    if (err < 0)
+        return err;
+    err = write_new_file(priv_path, pem, len, 0600);
+    OPENSSL_cleanse(pem, len);
+    free(pem);
+    return err == PT_EEXISTS ? 0 : err;
+}
+
+static EVP_PKEY *parse_pem(const unsigned char *pem, size_t len, bool priv)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    if (!bio)
+        return NULL;
+    EVP_PKEY *k = priv ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+                       : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    return k;
+}
+
+static bool is_p256(EVP_PKEY *k)
+{
+    char group[64];
+    size_t glen = 0;
+    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC)
+        return false;
+    if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen))
+        return false;
+    return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
+}
+
+/* kid = base64url(SHA-256(SubjectPublicKeyInfo DER)[0..16]); x/y for JWKS. */
+static int keys_describe(pt_keys *k)
+{
+    unsigned char *der = NULL;
+    int dlen = i2d_PUBKEY(k->pub, &der);
+    if (dlen <= 0)
+        return PT_ERR;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, der, (unsigned long long)dlen);
+    OPENSSL_free(der);
+    b64url(k->kid, sizeof k->kid, h, 16);
+
+    BIGNUM *x = NULL, *y = NULL;
+    unsigned char bx[32], by[32];
+    int ok = EVP_PKEY_get_bn_param(k->pub, OSSL_PKEY_PARAM_EC_PUB_X, &x) &&
+             EVP_PKEY_get_bn_param(k->pub, OSSL_PKEY_PARAM_EC_PUB_Y, &y) &&
+             BN_bn2binpad(x, bx, 32) == 32 && BN_bn2binpad(y, by, 32) == 32;
+    BN_free(x);
+    BN_free(y);
+    if (!ok)
+        return PT_ERR;
+    b64url(k->x, sizeof k->x, bx, 32);
+    b64url(k->y, sizeof k->y, by, 32);
+    return 0;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+/*
+ * The public key is what verification trusts, so it is derived from the
+ * private key rather than read from jwt-public.pem (which is written for
+ * operators and other services).  A public file that disagrees with the
+ * private key is replaced: it must never be the thing tokens are checked
+ * against if someone edits it.
+ */
+int pt_keys_load(pt_keys **out, const char *data_dir)
+{
+    char priv_path[1200], pub_path[1200];
+    int err;
+
+    *out = NULL;
+    if (pt_crypto_init() < 0)
+        return PT_ERR;
+    if (snprintf(priv_path, sizeof priv_path, "%s/jwt-private.pem", data_dir) >=
+            (int)sizeof priv_path ||
+        snprintf(pub_path, sizeof pub_path, "%s/jwt-public.pem", data_dir) >=
+            (int)sizeof pub_path) {
+        pt_error_set("data directory path too long");
+        return PT_EINVAL;
+    }
+
+    pt_keys *k = calloc(1, sizeof *k);
+    if (!k)
+        return PT_ENOMEM;
+
+    err = read_file(&k->priv_pem, &k->priv_len, priv_path);
+    if (err == PT_ENOTFOUND) {
+        if ((err = keys_generate(priv_path)) < 0)
+            goto fail;
+        fsync_dir(data_dir);
+        err = read_file(&k->priv_pem, &k->priv_len, priv_path);
+    }
+    if (err < 0) {
+        if (err == PT_ENOTFOUND)
+            pt_error_set("%s: missing", priv_path);
+        goto fail;
+    }
+
+    struct stat st;
+    if (stat(priv_path, &st) == 0 && (st.st_mode & 077) != 0)
+        pt_log_warn("auth", "%s is readable by group or others; chmod 600 it", priv_path);
+    {
+        EVP_PKEY *priv = parse_pem(k->priv_pem, k->priv_len, true);
+        if (!priv || !is_p256(priv)) {
+            EVP_PKEY_free(priv);
+            pt_error_set("%s: not a P-256 private key", priv_path);
+            err = PT_EINVAL;
+            goto fail;
+        }
+        unsigned char *pub_pem = NULL;
+        size_t pub_len = 0;
+        err = pem_of(&pub_pem, &pub_len, priv, false);
+        EVP_PKEY_free(priv);
+        if (err < 0)
+            goto fail;
+        k->pub = parse_pem(pub_pem, pub_len, false);
+
+        unsigned char *disk = NULL;
+        size_t disk_len = 0;
+        int rerr = read_file(&disk, &disk_len, pub_path);
+        if (rerr == 0 && (disk_len != pub_len || memcmp(disk, pub_pem, pub_len) != 0)) {
+            unlink(pub_path);
+            rerr = PT_ENOTFOUND;
+        }
+        free(disk);
+        if (rerr == PT_ENOTFOUND) {
+            (void)write_new_file(pub_path, pub_pem, pub_len, 0644);
+            fsync_dir(data_dir);
+        }
+        free(pub_pem);
+    }
+    if (!k->pub) {
+        pt_error_set("cannot derive the public key");
+        err = PT_ERR;
+        goto fail;
+    }
+    if ((err = keys_describe(k)) < 0) {
+        pt_error_set("cannot describe the public key");
+        goto fail;
+    }
+    *out = k;
+    return 0;
+
+fail:
+    pt_keys_free(k);
+    return err;
+}
+
+void pt_keys_free(pt_keys *k)
+{
+    if (!k)
+        return;
+    EVP_PKEY_free(k->pub);
+    if (k->priv_pem) {
+        OPENSSL_cleanse(k->priv_pem, k->priv_len);
+        free(k->priv_pem);
+    }
+    free(k);
+}
+
+json_t *pt_keys_jwks(const pt_keys *k)
+{
+    return json_pack("{s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]}", "keys", "kty", "EC", "crv",
+                     "P-256", "x", k->x, "y", k->y, "kid", k->kid, "alg", "ES256", "use", "sig");
+}
+
+/* ---- signing ------------------------------------------------------------ */
+
+/*
+ * Sign-time cost (libjwt parses the private PEM each call) is paid once per
+ * login or refresh, which already pays for Argon2 or a store write.
+ */
+int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud,
+                  const pt_token_claims *c)
+{
+    jwt_t *jwt = NULL;
+    char *grants = NULL;
+    json_t *extra = NULL;
+    int err = PT_ERR;
+
+    *out = NULL;
+    if (!k || !iss || !aud || !c || !c->sub[0] || !c->sid[0] || !c->jti[0]) {
+        pt_error_set("incomplete token claims");
+        return PT_EINVAL;
+    }
+    extra = json_pack("{s:o, s:[s]}", "roles", pt_roles_to_json(c->roles), "amr", "pwd");
+    if (!extra)
+        return PT_ENOMEM;
+    if (c->mfa)
+        json_array_append_new(json_object_get(extra, "amr"), json_string("otp"));
+    grants = json_dumps(extra, JSON_COMPACT);
+    json_decref(extra);
+    if (!grants)
+        return PT_ENOMEM;
+
+    if (jwt_new(&jwt) != 0) {
+        free(grants);
+        return PT_ENOMEM;
+    }
+    if (jwt_set_alg(jwt, JWT_ALG_ES256, k->priv_pem, (int)k->priv_len) != 0 ||
+        jwt_add_header(jwt, "kid", k->kid) != 0 || jwt_add_grant(jwt, "iss", iss) != 0 ||
+        jwt_add_grant(jwt, "aud", aud) != 0 || jwt_add_grant(jwt, "sub", c->sub) != 0 ||
+        (c->org[0] && jwt_add_grant(jwt, "org", c->org) != 0) ||
+        jwt_add_grant(jwt, "sid", c->sid) != 0 || jwt_add_grant(jwt, "jti", c->jti) != 0 ||
+        jwt_add_grant_int(jwt, "iat", (long)c->iat) != 0 ||
+        jwt_add_grant_int(jwt, "nbf", (long)c->nbf) != 0 ||
+        jwt_add_grant_int(jwt, "exp", (long)c->exp) != 0 || jwt_add_grants_json(jwt, grants) != 0) {
+        pt_error_set("cannot build the access token");
+        goto done;
+    }
+    *out = jwt_encode_str(jwt);
+    if (!*out) {
+        pt_error_set("cannot sign the access token");
+        goto done;
+    }
+    err = 0;
+done:
+    jwt_free(jwt);
+    free(grants);
+    return err;
+}
+
+/* ---- verification ------------------------------------------------------- */
+
+/* JSON object from one base64url part, duplicates rejected; NULL if bad. */
+static json_t *decode_json_part(const char *p, size_t len)
+{
+    size_t n = 0;
+    unsigned char *raw = b64url_decode(p, len, &n);
+    if (!raw)
+        return NULL;
+    json_t *j = pt_json_parse_untrusted((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+    free(raw);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/*
+ * JWS ES256 signatures are raw r||s (RFC 7518 3.4); OpenSSL verifies DER.
+ */
+static bool es256_verify(EVP_PKEY *pub, const char *signed_part, size_t signed_len,
+                         const unsigned char sig[64])
+{
+    bool ok = false;
+    unsigned char *der = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL);
+    BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
+    if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s)) {
+        BN_free(r);
+        BN_free(s);
+        goto done;
+    }
+    int dlen = i2d_ECDSA_SIG(es, &der);
+    if (dlen <= 0)
+        goto done;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) != 1)
+        goto done;
+    ok = EVP_DigestVerify(ctx, der, (size_t)dlen, (const unsigned char *)signed_part, signed_len) ==
+         1;
+done:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+    return ok;
+}
+
+/* A NumericDate claim: integer or finite real.  false if present and bad. */
+static bool numeric_date(const json_t *claims, const char *name, bool *present, int64_t *out)
+{
+    json_t *v = json_object_get(claims, name);
+    *present = v != NULL;
+    *out = 0;
+    if (!v)
+        return true;
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (!isfinite(d) || d < -9.2e18 || d > 9.2e18)
+            return false;
+        *out = (int64_t)floor(d);
+        return true;
+    }
+    return false;
+}
+
+static bool copy_claim(char *dst, size_t n, const json_t *claims, const char *name, bool required)
+{
+    json_t *v = json_object_get(claims, name);
+    dst[0] = 0;
+    if (!v)
+        return !required;
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) >= n || strlen(s) != json_string_length(v))
+        return false;
+    memcpy(dst, s, strlen(s) + 1);
+    return true;
+}
+
+static bool audience_ok(const json_t *claims, const char *aud)
+{
+    json_t *v = json_object_get(claims, "aud");
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), aud) == 0;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(v, i, it)
+        {
+            if (json_is_string(it) && strcmp(json_string_value(it), aud) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool header_ok(const json_t *h, const pt_keys *k)
+{
+    const char *alg = json_string_value(json_object_get(h, "alg"));
+    if (!alg || strcmp(alg, "ES256") != 0)
+        return false;
+    json_t *typ = json_object_get(h, "typ");
+    if (typ && (!json_is_string(typ) || strcmp(json_string_value(typ), "JWT") != 0))
+        return false;
+    /* A kid naming another key means the token is not ours to accept. */
+    json_t *kid = json_object_get(h, "kid");
+    if (kid && (!json_is_string(kid) || strcmp(json_string_value(kid), k->kid) != 0))
+        return false;
+    /* We implement no JWS extensions, so any "crit" must be refused. */
+    if (json_object_get(h, "crit"))
+        return false;
+    return true;
+}
+
+static int claims_fill(pt_token_claims *out, const json_t *claims, const char *iss, const char *aud,
+                       int64_t now)
+{
+    const char *tiss = json_string_value(json_object_get(claims, "iss"));
+    if (!tiss || strcmp(tiss, iss) != 0 || !audience_ok(claims, aud))
+        return PT_EINVAL;
+    if (!copy_claim(out->sub, sizeof out->sub, claims, "sub", true) ||
+        !copy_claim(out->sid, sizeof out->sid, claims, "sid", true) ||
+        !copy_claim(out->jti, sizeof out->jti, claims, "jti", true) ||
+        !copy_claim(out->org, sizeof out->org, claims, "org", false))
+        return PT_EINVAL;
+
+    bool has_exp, has_nbf, has_iat;
+    if (!numeric_date(claims, "exp", &has_exp, &out->exp) || !has_exp ||
+        !numeric_date(claims, "nbf", &has_nbf, &out->nbf) ||
+        !numeric_date(claims, "iat", &has_iat, &out->iat))
+        return PT_EINVAL;
+    if ((has_nbf && out->nbf > now + PT_TOKEN_SKEW) || (has_iat && out->iat > now + PT_TOKEN_SKEW))
+        return PT_EINVAL;
+
+    json_t *roles = json_object_get(claims, "roles");
+    if (roles && !json_is_array(roles))
+        return PT_EINVAL;
+    size_t i;
+    json_t *it;
+    json_array_foreach(roles, i, it)
+    {
+        if (!json_is_string(it))
+            return PT_EINVAL;
+        out->roles |= pt_role_from_name(json_string_value(it));
+    }
+    json_t *amr = json_object_get(claims, "amr");
+    if (amr && !json_is_array(amr))
+        return PT_EINVAL;
+    json_array_foreach(amr, i, it)
+    {
+        if (!json_is_string(it))
+            return PT_EINVAL;
+        if (strcmp(json_string_value(it), "otp") == 0)
+            out->mfa = true;
+    }
+    if (now >= out->exp)
+        return PT_ECONFLICT;
+    return 0;
+}
+
+/*
+ * Order matters: length cap, shape, header (algorithm pinned), signature,
+ * and only then the claims, so nothing from an unverified payload is
+ * ever parsed.  Expiry is reported only for tokens that are otherwise good.
+ */
+int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, const char *aud,
+                    const char *token, int64_t now)
+{
+    json_t *hdr = NULL, *claims = NULL;
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    int err = PT_EINVAL;
+
+    memset(out, 0, sizeof *out);
+    if (!k || !iss || !aud || !token)
+        goto bad;
+    size_t len = strnlen(token, PT_TOKEN_MAX_LEN + 1);
+    if (len == 0 || len > PT_TOKEN_MAX_LEN)
+        goto bad;
+    const char *d1 = memchr(token, '.', len);
+    const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+    if (!d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
+        goto bad;
+    size_t hlen = (size_t)(d1 - token), plen = (size_t)(d2 - d1 - 1);
+    size_t slen = len - (size_t)(d2 + 1 - token);
+    if (hlen == 0 || plen == 0 || slen == 0)
+        goto bad;
+
+    if (!(hdr = decode_json_part(token, hlen)) || !header_ok(hdr, k))
+        goto bad;
+    if (!(sig = b64url_decode(d2 + 1, slen, &siglen)) || siglen != 64)
+        goto bad;
+    if (!es256_verify(k->pub, token, (size_t)(d2 - token), sig))
+        goto bad;
+    if (!(claims = decode_json_part(d1 + 1, plen)))
+        goto bad;
+    err = claims_fill(out, claims, iss, aud, now);
+    if (err == PT_ECONFLICT)
+        pt_error_set("token expired");
+    else if (err < 0)
+        goto bad;
+    goto done;
+bad:
+    err = PT_EINVAL;
+    pt_error_set("invalid token");
+done:
+    if (err != 0) {
+        int64_t exp = out->exp;
+        memset(out, 0, sizeof *out);
+        out->exp = exp;
+    }
+    json_decref(hdr);
+    json_decref(claims);
+    free(sig);
+    return err;
+}
