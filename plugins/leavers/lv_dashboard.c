@@ -124,8 +124,7 @@ int lv_notices(portico_ctx *ctx, const char *dashboard, json_t *notices)
              "Save your pay documents before %s: download them all as one PDF from " LV_BASE
              "/pack",
              before);
-    json_t *n =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "code", "save_documents", "message", text,
-                  "text", text, "date", before, "access_ends", last, "href", LV_BASE "/pack");
+    json_t *n = json_pack("{s:s, s:s, s:s, s:s}", "code", "save_documents", "text", text, "date",
+                          before, "access_ends", last);
     return n && json_array_append_new(notices, n) == 0 ? PORTICO_OK : PORTICO_ENOMEM;
 }

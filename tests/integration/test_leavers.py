@@ -87,16 +87,18 @@ class LeaversTest(PorticoTestCase):
     def set_clock(self, when):
         super().set_clock(when)
         type(self).clock = when
-        type(self).tokens = {}
 
     def tok(self, user):
+        """The user's token for the current clock (tokens are issued at the
+        clock's time, and TOTP codes cannot be reused, so they are kept)."""
         cls = type(self)
-        if user not in cls.tokens:
+        tokens = cls.tokens.setdefault(cls.clock, {})
+        if user not in tokens:
             if user in cls.secrets:
-                cls.tokens[user] = self.otp_token(user)
+                tokens[user] = self.otp_token(user)
             else:
-                cls.tokens[user] = self.token(user, PW)
-        return cls.tokens[user]
+                tokens[user] = self.token(user, PW)
+        return tokens[user]
 
     def otp_token(self, user, expect=200):
         """Signs in with a TOTP code for the server clock; codes are single
@@ -155,15 +157,22 @@ class LeaversTest(PorticoTestCase):
                              token=self.tok(user))
 
     def audit(self, org="lv-a"):
-        r = self.api.get(API + "/orgs/%s/audit?limit=500" % org, token=self.as_admin())
-        self.assertEqual(r.status, 200, repr(r))
-        return r.body["items"]
+        """The whole audit log of org, oldest first."""
+        items, cursor = [], None
+        while True:
+            q = "?limit=500" + ("&cursor=" + cursor if cursor else "")
+            r = self.api.get(API + "/orgs/%s/audit%s" % (org, q), token=self.as_admin())
+            self.assertEqual(r.status, 200, repr(r))
+            items += r.body["items"]
+            cursor = r.body["next_cursor"]
+            if not cursor:
+                return items
 
     # ----------------------------------------------------------- fixtures
 
     def fixtures(self):
         cls = type(self)
-        cls.secrets, cls.used_steps = {}, set()
+        cls.secrets, cls.used_steps, cls.tokens = {}, set(), {}
         self.set_clock(BEFORE)
         self.create_org("lv-a", "Royal Leavers NHS Trust", settings={"leaver_access_days": 30})
         self.create_org("lv-b", settings={"leaver_access_days": 30})
