@@ -99,9 +99,11 @@ static void page_new(pdfw *w)
     fit(w, w->bold, 15, a, sizeof(a), w->who->org_name, MARGIN_R - MARGIN_L);
     draw(w, w->bold, 15, MARGIN_L, TOP, a);
     draw(w, w->regular, 12, MARGIN_L, TOP - 20, w->title);
-    rule(w, TOP - 30);
     snprintf(b, sizeof(b), "%s (%s)", w->who->person_name ? w->who->person_name : "",
              w->who->username ? w->who->username : "");
+    fit(w, w->bold, 11, a, sizeof(a), b, 240);
+    draw_right(w, w->bold, 11, MARGIN_R, TOP - 20, a);
+    rule(w, TOP - 30);
     fit(w, w->regular, 8, a, sizeof(a), b, 300);
     draw(w, w->regular, 8, MARGIN_L, 40, a);
     snprintf(b, sizeof(b), "Generated %s by Portico - page %d",
