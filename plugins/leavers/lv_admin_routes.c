@@ -55,7 +55,7 @@ static int get_txn(portico_txn *txn, void *arg)
     admin_reset(a);
     int rc = person_txn(txn, a);
     if (rc == PORTICO_OK)
-        rc = lv_key_doc(a->ctx, key, sizeof(key), a->username, a->kind, a->period);
+        rc = lv_key_doc(a->ctx, key, sizeof(key), LV_DOC, a->username, a->kind, a->period);
     if (rc == PORTICO_EINVAL)
         rc = PORTICO_ENOTFOUND;
     if (rc == PORTICO_OK)
@@ -106,8 +106,8 @@ static int list_item(const char *key, const json_t *value, void *arg)
 {
     admin_read *a = arg;
     (void)key;
-    return json_array_append_new(a->items, lv_view_list_item(value)) == 0 ? PORTICO_OK
-                                                                          : PORTICO_ENOMEM;
+    return json_array_append_new(a->items, json_deep_copy(value)) == 0 ? PORTICO_OK
+                                                                       : PORTICO_ENOMEM;
 }
 
 static int list_txn(portico_txn *txn, void *arg)
@@ -118,7 +118,7 @@ static int list_txn(portico_txn *txn, void *arg)
     admin_reset(a);
     int rc = person_txn(txn, a);
     if (rc == PORTICO_OK)
-        rc = lv_key_prefix(a->ctx, prefix, sizeof(prefix), a->username, LV_KIND_NONE);
+        rc = lv_key_prefix(a->ctx, prefix, sizeof(prefix), LV_ROW, a->username, LV_KIND_NONE);
     if (rc == PORTICO_OK)
         rc = h->page(txn, prefix, true, list_item, a, &a->next);
     if (rc == PORTICO_OK)

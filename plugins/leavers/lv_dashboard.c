@@ -33,7 +33,7 @@ static int counts_txn(portico_txn *txn, void *arg)
     for (int k = 0; rc == PORTICO_OK && k < LV_KIND_COUNT; k++) {
         char prefix[PORTICO_KEY_MAX + 1];
         c->counts[k] = 0;
-        rc = lv_key_prefix(c->ctx, prefix, sizeof(prefix), me, (enum lv_kind)k);
+        rc = lv_key_prefix(c->ctx, prefix, sizeof(prefix), LV_ROW, me, (enum lv_kind)k);
         if (rc == PORTICO_OK)
             rc = c->ctx->host->scan(txn, prefix, NULL, false, count_one, &c->counts[k]);
     }
@@ -45,7 +45,7 @@ static int latest_txn(portico_txn *txn, void *arg)
     card_read *c = arg;
     json_decref(c->latest);
     c->latest = NULL;
-    int rc = lv_store_latest(c->ctx, txn, c->ctx->caller->username, LV_PAYSLIP, &c->latest);
+    int rc = lv_store_latest(c->ctx, txn, LV_ROW, c->ctx->caller->username, LV_PAYSLIP, &c->latest);
     return rc == PORTICO_ENOTFOUND ? PORTICO_OK : rc;
 }
 
@@ -85,11 +85,11 @@ static json_t *employee_card(portico_ctx *ctx)
         return NULL;
     json_t *card = json_pack("{s:s}", "payslips_url", LV_BASE "/payslips");
     if (card && c.latest) {
-        const json_t *data = json_object_get(c.latest, "data");
-        json_t *latest = json_pack("{s:O?, s:O?}", "period", json_object_get(c.latest, "period"),
-                                   "pay_date", json_object_get(data, "pay_date"));
+        const json_t *row = c.latest;
+        json_t *latest = json_pack("{s:O?, s:O?}", "period", json_object_get(row, "period"),
+                                   "pay_date", json_object_get(row, "pay_date"));
         if (latest && json_is_true(json_object_get(ctx->host->config(ctx), "show_net_pay")))
-            json_object_set(latest, "net", json_object_get(data, "net"));
+            json_object_set(latest, "net", json_object_get(row, "net"));
         json_object_set_new(card, "latest_payslip", latest);
     } else if (card) {
         json_object_set_new(card, "latest_payslip", json_null());

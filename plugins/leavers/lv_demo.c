@@ -133,12 +133,9 @@ static json_t *payslip_data(const demo_person *p, const demo_month *m, const cha
 static int put_doc(demo_write *w, portico_txn *txn, const char *user, enum lv_kind kind,
                    const char *period, json_t *data)
 {
-    char key[PORTICO_KEY_MAX + 1];
     json_t *rec = data ? lv_record_new(user, kind, period, data, w->now, "demo", 1) : NULL;
     json_decref(data);
-    int rc = rec ? lv_key_doc(w->ctx, key, sizeof(key), user, kind, period) : PORTICO_ENOMEM;
-    if (rc == PORTICO_OK)
-        rc = w->ctx->host->put(txn, key, rec);
+    int rc = rec ? lv_store_put(w->ctx, txn, rec) : PORTICO_ENOMEM;
     json_decref(rec);
     w->loaded += rc == PORTICO_OK;
     return rc;

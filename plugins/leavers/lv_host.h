@@ -5,6 +5,9 @@
  *
  * Storage (scoped by the host to this portlet and the organisation):
  *   doc/<username>/<kind>/<period>  the stored record (lv_store.c)
+ *   row/<username>/<kind>/<period>  its list row (lv_view_list_item), so
+ *                                   lists and cards parse ~150 bytes per
+ *                                   document instead of the whole record
  * Periods sort as text in time order ("2026-10", "2025-26"), so a reverse
  * walk of doc/<username>/payslip/ is newest first.
  */
@@ -28,18 +31,24 @@ typedef struct lv_state {
 
 /* ---- storage (lv_store.c) ------------------------------------------------ */
 
-/* doc/<user>/<kind>/<period> */
-int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *user, enum lv_kind kind,
-               const char *period);
-/* doc/<user>/<kind>/ (kind LV_KIND_NONE: doc/<user>/) */
-int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *user,
-                  enum lv_kind kind);
+/* The two key spaces: whole records and list rows. */
+#define LV_DOC "doc"
+#define LV_ROW "row"
+
+/* <space>/<user>/<kind>/<period> */
+int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *space, const char *user,
+               enum lv_kind kind, const char *period);
+/* <space>/<user>/<kind>/ (kind LV_KIND_NONE: <space>/<user>/) */
+int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *space,
+                  const char *user, enum lv_kind kind);
+/* Stores a record (lv_record_new) and its list row. */
+int lv_store_put(const portico_ctx *ctx, portico_txn *txn, const json_t *rec);
 /* The stored record of a document (the data is referenced, not copied). */
 json_t *lv_record_new(const char *user, enum lv_kind kind, const char *period, const json_t *data,
                       const char *loaded_at, const char *loaded_by, int64_t revision);
-/* The newest stored document of a kind; PORTICO_ENOTFOUND if none. */
-int lv_store_latest(const portico_ctx *ctx, portico_txn *txn, const char *user, enum lv_kind kind,
-                    json_t **out);
+/* The newest stored record (or row) of a kind; PORTICO_ENOTFOUND if none. */
+int lv_store_latest(const portico_ctx *ctx, portico_txn *txn, const char *space, const char *user,
+                    enum lv_kind kind, json_t **out);
 /* Every document of a person, P45s first, then P60s and payslips, each
  * newest first; at most LV_PACK_MAX.  *out is a new array. */
 int lv_store_all(const portico_ctx *ctx, portico_txn *txn, const char *user, json_t **out);

@@ -65,7 +65,7 @@ static void check_item(loader *l, load_item *it)
         return;
     if (!lv_document_check(it->doc, base, it->period, l->errors, h->invalid_add))
         return;
-    if (lv_key_doc(l->ctx, it->key, sizeof(it->key), it->username, it->kind, it->period) !=
+    if (lv_key_doc(l->ctx, it->key, sizeof(it->key), LV_DOC, it->username, it->kind, it->period) !=
         PORTICO_OK) {
         char ptr[64];
         snprintf(ptr, sizeof(ptr), "%s/username", base);
@@ -164,7 +164,7 @@ static int store_item(portico_txn *txn, loader *l, const load_item *it, const ch
                               it->period, "revision", (json_int_t)l->revision);
     rc = rec && after && (!replacing || before) ? PORTICO_OK : PORTICO_ENOMEM;
     if (rc == PORTICO_OK)
-        rc = h->put(txn, it->key, rec);
+        rc = lv_store_put(l->ctx, txn, rec);
     if (rc == PORTICO_OK)
         rc = h->audit(txn, replacing ? "document.replace" : "document.load", it->username, before,
                       after);

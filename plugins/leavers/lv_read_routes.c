@@ -34,11 +34,11 @@ static int one_txn(portico_txn *txn, void *arg)
     r->doc = r->org = NULL;
     if (r->period) {
         char key[PORTICO_KEY_MAX + 1];
-        rc = lv_key_doc(r->ctx, key, sizeof(key), me, r->kind, r->period);
+        rc = lv_key_doc(r->ctx, key, sizeof(key), LV_DOC, me, r->kind, r->period);
         if (rc == PORTICO_OK)
             rc = h->get(txn, key, &r->doc);
     } else {
-        rc = lv_store_latest(r->ctx, txn, me, r->kind, &r->doc);
+        rc = lv_store_latest(r->ctx, txn, LV_DOC, me, r->kind, &r->doc);
     }
     if (rc == PORTICO_OK && r->want_org)
         rc = h->org_get(txn, &r->org);
@@ -82,8 +82,8 @@ static int list_item(const char *key, const json_t *value, void *arg)
 {
     list_read *l = arg;
     (void)key;
-    return json_array_append_new(l->items, lv_view_list_item(value)) == 0 ? PORTICO_OK
-                                                                          : PORTICO_ENOMEM;
+    return json_array_append_new(l->items, json_deep_copy(value)) == 0 ? PORTICO_OK
+                                                                       : PORTICO_ENOMEM;
 }
 
 static int list_txn(portico_txn *txn, void *arg)
@@ -93,7 +93,8 @@ static int list_txn(portico_txn *txn, void *arg)
     json_array_clear(l->items);
     json_decref(l->next);
     l->next = NULL;
-    int rc = lv_key_prefix(l->ctx, prefix, sizeof(prefix), l->ctx->caller->username, l->kind);
+    int rc =
+        lv_key_prefix(l->ctx, prefix, sizeof(prefix), LV_ROW, l->ctx->caller->username, l->kind);
     if (rc == PORTICO_OK)
         rc = l->ctx->host->page(txn, prefix, true, list_item, l, &l->next);
     return rc;

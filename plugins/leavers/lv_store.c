@@ -7,19 +7,19 @@
 
 #include <string.h>
 
-int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *user, enum lv_kind kind,
-               const char *period)
+int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *space, const char *user,
+               enum lv_kind kind, const char *period)
 {
-    return ctx->host->key(buf, cap, "doc", user, lv_kind_name(kind), period, NULL);
+    return ctx->host->key(buf, cap, space, user, lv_kind_name(kind), period, NULL);
 }
 
 /* The host joins parts with '/'; the trailing '/' keeps "doc/ann/" from
  * matching "doc/anne/...". */
-int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *user,
-                  enum lv_kind kind)
+int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *space,
+                  const char *user, enum lv_kind kind)
 {
-    int rc = kind == LV_KIND_NONE ? ctx->host->key(buf, cap, "doc", user, NULL)
-                                  : ctx->host->key(buf, cap, "doc", user, lv_kind_name(kind), NULL);
+    int rc = kind == LV_KIND_NONE ? ctx->host->key(buf, cap, space, user, NULL)
+                                  : ctx->host->key(buf, cap, space, user, lv_kind_name(kind), NULL);
     if (rc != PORTICO_OK)
         return rc;
     size_t n = strlen(buf);
@@ -45,12 +45,30 @@ static int take_first(const char *key, const json_t *value, void *arg)
     return PORTICO_ESTOP;
 }
 
-int lv_store_latest(const portico_ctx *ctx, portico_txn *txn, const char *user, enum lv_kind kind,
-                    json_t **out)
+int lv_store_put(const portico_ctx *ctx, portico_txn *txn, const json_t *rec)
+{
+    char key[PORTICO_KEY_MAX + 1];
+    const char *user = json_string_value(json_object_get(rec, "username"));
+    const char *period = json_string_value(json_object_get(rec, "period"));
+    enum lv_kind kind = lv_kind_from_name(json_string_value(json_object_get(rec, "kind")));
+    json_t *row = lv_view_list_item(rec);
+    int rc = row ? lv_key_doc(ctx, key, sizeof(key), LV_DOC, user, kind, period) : PORTICO_ENOMEM;
+    if (rc == PORTICO_OK)
+        rc = ctx->host->put(txn, key, rec);
+    if (rc == PORTICO_OK)
+        rc = lv_key_doc(ctx, key, sizeof(key), LV_ROW, user, kind, period);
+    if (rc == PORTICO_OK)
+        rc = ctx->host->put(txn, key, row);
+    json_decref(row);
+    return rc;
+}
+
+int lv_store_latest(const portico_ctx *ctx, portico_txn *txn, const char *space, const char *user,
+                    enum lv_kind kind, json_t **out)
 {
     char prefix[PORTICO_KEY_MAX + 1];
     *out = NULL;
-    int rc = lv_key_prefix(ctx, prefix, sizeof(prefix), user, kind);
+    int rc = lv_key_prefix(ctx, prefix, sizeof(prefix), space, user, kind);
     if (rc == PORTICO_OK)
         rc = ctx->host->scan(txn, prefix, NULL, true, take_first, out);
     if (rc == PORTICO_OK && !*out)
@@ -74,7 +92,7 @@ int lv_store_all(const portico_ctx *ctx, portico_txn *txn, const char *user, jso
     int rc = all ? PORTICO_OK : PORTICO_ENOMEM;
     for (size_t i = 0; rc == PORTICO_OK && i < sizeof(order) / sizeof(order[0]); i++) {
         char prefix[PORTICO_KEY_MAX + 1];
-        rc = lv_key_prefix(ctx, prefix, sizeof(prefix), user, order[i]);
+        rc = lv_key_prefix(ctx, prefix, sizeof(prefix), LV_DOC, user, order[i]);
         if (rc == PORTICO_OK)
             rc = ctx->host->scan(txn, prefix, NULL, true, collect, all);
     }
