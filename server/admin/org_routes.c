@@ -4,6 +4,7 @@
  * cursor pagination.  People routes live in people_routes.c and import.c.
  */
 #include "admin/people.h"
+#include "base/tz.h"
 
 #include "base/clock.h"
 
@@ -151,6 +152,14 @@ static void org_settings_merge(pt_verr *v, const json_t *in, json_t *into)
                             PT_LEAVER_ACCESS_DAYS_MAX);
             else
                 json_object_set(into, key, val);
+        } else if (strcmp(key, "time_zone") == 0) {
+            /* Only names of zones this host's tzdata knows, so every
+             * stored zone can be read back when dates are computed. */
+            if (!json_is_string(val) || !pt_tz_valid(json_string_value(val)))
+                pt_verr_add(v, "/settings/time_zone",
+                            "must be an IANA time zone name such as Europe/London");
+            else
+                json_object_set(into, key, val);
         } else if (strcmp(key, "branding") == 0) {
             if (json_is_null(val))
                 json_object_set_new(into, key, json_object());
@@ -252,8 +261,9 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
                     "digit");
     const char *name;
     org_name_check(v, body, true, &name);
-    json_t *settings = json_pack("{s:i, s:{}, s:[]}", "leaver_access_days",
-                                 PT_LEAVER_ACCESS_DAYS_DEFAULT, "branding", "notices");
+    json_t *settings =
+        json_pack("{s:i, s:s, s:{}, s:[]}", "leaver_access_days", PT_LEAVER_ACCESS_DAYS_DEFAULT,
+                  "time_zone", PT_TZ_DEFAULT, "branding", "notices");
     if (json_object_get(body, "settings"))
         org_settings_merge(v, json_object_get(body, "settings"), settings);
     if (pt_verr_any(v)) {
@@ -281,6 +291,22 @@ done:
 
 /* ---- GET /api/v1/orgs, GET /api/v1/orgs/{org} -------------------------- */
 
+/* Organisations stored before time zones existed show the zone they are
+ * treated as being in.  Returns org (the same reference). */
+static json_t *org_out(json_t *org)
+{
+    json_t *s = json_object_get(org, "settings");
+    if (json_is_object(s) && !json_object_get(s, "time_zone"))
+        json_object_set_new(s, "time_zone", json_string(PT_TZ_DEFAULT));
+    return org;
+}
+
+static json_t *org_list_map(const json_t *rec, void *ctx)
+{
+    (void)ctx;
+    return org_out(json_deep_copy(rec));
+}
+
 typedef struct org_read {
     const char *id;
     json_t *org;
@@ -303,7 +329,7 @@ static void orgs_list(pt_req *req, pt_res *res, void *ud)
         return;
     }
     if (pt_caller_has(c, PT_ROLE_SYSTEM_ADMIN)) {
-        pt_list_page(req, res, PT_T_ORGS, "", 0, NULL, NULL);
+        pt_list_page(req, res, PT_T_ORGS, "", 0, org_list_map, NULL);
         return;
     }
     pt_page page;
@@ -313,7 +339,7 @@ static void orgs_list(pt_req *req, pt_res *res, void *ud)
     json_t *items = json_array();
     int err = c->org[0] ? pt_store_read(pt_req_app(req)->store, org_read_txn, &r) : PT_ENOTFOUND;
     if (err == 0 && !page.after_len)
-        json_array_append_new(items, r.org);
+        json_array_append_new(items, org_out(r.org));
     else
         json_decref(r.org);
     if (err < 0 && err != PT_ENOTFOUND) {
@@ -336,7 +362,7 @@ static void orgs_get(pt_req *req, pt_res *res, void *ud)
         pt_org_answer_error(res, err, "organisation");
         return;
     }
-    pt_res_json(res, 200, r.org);
+    pt_res_json(res, 200, org_out(r.org));
 }
 
 /* ---- PATCH /api/v1/orgs/{org} ------------------------------------------ */
@@ -412,7 +438,7 @@ static void orgs_patch(pt_req *req, pt_res *res, void *ud)
             json_decref(p.result);
             pt_org_answer_error(res, err, "organisation");
         } else {
-            pt_res_json(res, 200, p.result);
+            pt_res_json(res, 200, org_out(p.result));
         }
     }
     pt_verr_free(v);

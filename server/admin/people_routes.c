@@ -29,14 +29,14 @@ static bool people_prefix(pt_key *k, const char *org)
  * record, no errors, and the organisation and its leaver window re-read.
  */
 static int person_attempt_begin(json_t **rec, pt_verr **v, const char **what, int *leaver_days,
-                                pt_txn *txn, const char *org)
+                                int32_t *today, pt_txn *txn, const char *org)
 {
     json_decref(*rec);
     *rec = NULL;
     pt_verr_free(*v);
     *v = pt_verr_new();
     *what = "organisation";
-    return pt_org_leaver_days_get(leaver_days, txn, org);
+    return pt_org_dates_get(leaver_days, today, txn, org);
 }
 
 /* The answer to a failed create or patch: 422 with the field errors when
@@ -61,6 +61,7 @@ typedef struct person_create {
     const char *password;
     bool account_exists;
     int leaver_days;
+    int32_t today;    /* the org's local date */
     const char *what; /* which record a PT_ENOTFOUND/PT_EEXISTS is about */
 } person_create;
 
@@ -73,7 +74,8 @@ static int person_create_check(pt_txn *txn, void *ctx)
 {
     person_create *p = ctx;
     json_t *acc = NULL;
-    int err = person_attempt_begin(&p->rec, &p->v, &p->what, &p->leaver_days, txn, p->org);
+    int err =
+        person_attempt_begin(&p->rec, &p->v, &p->what, &p->leaver_days, &p->today, txn, p->org);
     if (err < 0)
         return err;
 
@@ -128,7 +130,7 @@ void pt_people_create(pt_req *req, pt_res *res, void *ud)
         const char *user = json_string_value(json_object_get(p.rec, "username"));
         snprintf(loc, sizeof loc, "/api/v1/orgs/%s/people/%s", org, user);
         pt_res_header(res, "Location", loc);
-        pt_res_json(res, 201, pt_person_view(p.rec, p.leaver_days, pt_clock_today()));
+        pt_res_json(res, 201, pt_person_view(p.rec, p.leaver_days, p.today));
     }
     sodium_memzero(hash, sizeof hash);
     json_decref(p.rec);
@@ -159,12 +161,13 @@ static json_t *people_map(const json_t *rec, void *ctx)
 typedef struct org_days {
     const char *org;
     int days;
+    int32_t today; /* the org's local date */
 } org_days;
 
 static int org_days_read(pt_txn *txn, void *ctx)
 {
     org_days *o = ctx;
-    return pt_org_leaver_days_get(&o->days, txn, o->org);
+    return pt_org_dates_get(&o->days, &o->today, txn, o->org);
 }
 
 void pt_people_list(pt_req *req, pt_res *res, void *ud)
@@ -179,7 +182,7 @@ void pt_people_list(pt_req *req, pt_res *res, void *ud)
         pt_res_problem(res, 400, "bad_request", "status must be applicant, employee or leaver");
         return;
     }
-    org_days od = {org, PT_LEAVER_ACCESS_DAYS_DEFAULT};
+    org_days od = {org, PT_LEAVER_ACCESS_DAYS_DEFAULT, 0};
     int err = pt_store_read(pt_req_app(req)->store, org_days_read, &od);
     if (err < 0) {
         pt_org_answer_error(res, err, "organisation");
@@ -190,7 +193,7 @@ void pt_people_list(pt_req *req, pt_res *res, void *ud)
         pt_res_problem(res, 404, "not_found", "organisation not found");
         return;
     }
-    people_filter f = {od.days, pt_clock_today(), status};
+    people_filter f = {od.days, od.today, status};
     pt_list_page(req, res, PT_T_PEOPLE, k.buf, k.len, people_map, &f);
 }
 
@@ -208,15 +211,16 @@ static int person_read_txn(pt_txn *txn, void *ctx)
     person_read *r = ctx;
     json_t *person = NULL;
     int days = 0;
+    int32_t today = 0;
     json_decref(r->view);
     r->view = NULL;
     r->what = "organisation";
-    int err = pt_org_leaver_days_get(&days, txn, r->org);
+    int err = pt_org_dates_get(&days, &today, txn, r->org);
     if (err < 0)
         return err;
     r->what = "person";
     if ((err = pt_person_get(&person, txn, r->org, r->user)) == 0)
-        r->view = pt_person_view(person, days, pt_clock_today());
+        r->view = pt_person_view(person, days, today);
     json_decref(person);
     return err;
 }
@@ -253,6 +257,7 @@ typedef struct person_patch {
     pt_verr *v;
     json_t *after;
     int leaver_days;
+    int32_t today; /* the org's local date */
     const char *what;
 } person_patch;
 
@@ -261,7 +266,8 @@ static int person_patch_txn(pt_txn *txn, void *ctx)
     person_patch *p = ctx;
     json_t *before = NULL;
     char now[32];
-    int err = person_attempt_begin(&p->after, &p->v, &p->what, &p->leaver_days, txn, p->org);
+    int err =
+        person_attempt_begin(&p->after, &p->v, &p->what, &p->leaver_days, &p->today, txn, p->org);
     if (err < 0)
         return err;
     p->what = "person";
@@ -297,7 +303,7 @@ void pt_people_patch(pt_req *req, pt_res *res, void *ud)
     if (err < 0)
         answer_failure(res, p.v, err, p.what);
     else
-        pt_res_json(res, 200, pt_person_view(p.after, p.leaver_days, pt_clock_today()));
+        pt_res_json(res, 200, pt_person_view(p.after, p.leaver_days, p.today));
     json_decref(p.after);
     pt_verr_free(p.v);
     json_decref(body);
@@ -310,11 +316,13 @@ typedef struct me_read {
     json_t *out;
 } me_read;
 
-static json_t *me_membership(pt_txn *txn, const char *org_id, const char *user, int32_t today)
+/* Each membership's status as of that organisation's own local date. */
+static json_t *me_membership(pt_txn *txn, const char *org_id, const char *user, int64_t now)
 {
     json_t *org = NULL, *person = NULL, *m = NULL;
     if (pt_org_get(&org, txn, org_id) == 0 && pt_person_get(&person, txn, org_id, user) == 0) {
-        pt_status st = pt_person_status(person, pt_org_leaver_days(org), today, NULL);
+        pt_status st =
+            pt_person_status(person, pt_org_leaver_days(org), pt_org_today(org, now), NULL);
         m = json_pack("{s:s, s:O, s:s, s:o}", "org", org_id, "name", get_or_null(org, "name"),
                       "status", pt_status_name(st), "roles",
                       pt_roles_to_json(pt_person_roles(person)));
@@ -333,7 +341,7 @@ static int me_read_txn(pt_txn *txn, void *ctx)
     me_read *r = ctx;
     const pt_caller *c = r->c;
     json_t *acc = NULL, *person = NULL, *org = NULL;
-    int32_t today = pt_clock_today();
+    int64_t now = pt_clock_now();
     json_decref(r->out);
     r->out = NULL;
     int err = pt_account_get(&acc, txn, c->username);
@@ -349,7 +357,7 @@ static int me_read_txn(pt_txn *txn, void *ctx)
     json_array_foreach(json_object_get(acc, "orgs"), i, it)
     {
         json_t *m = json_string_value(it)
-                        ? me_membership(txn, json_string_value(it), c->username, today)
+                        ? me_membership(txn, json_string_value(it), c->username, now)
                         : NULL;
         if (m)
             json_array_append_new(mem, m);

@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     so.map_size = app.cfg.map_size;
     so.map_size_max = app.cfg.map_size_max;
     so.max_readers = app.cfg.num_threads + 16;
+    so.used_marker = "jwt-private.pem"; /* keys without a store: data was lost */
     if (pt_store_open(&app.store, app.cfg.data_dir, &so) < 0)
         return fail(&app, "cannot open the store");
     if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)

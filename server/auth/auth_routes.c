@@ -175,7 +175,6 @@ static int account_read_txn(pt_txn *txn, void *vctx)
 typedef struct session_ctx {
     pt_caller c;
     int64_t now;
-    int32_t today;
     int64_t ttl;
     const char *refresh_in; /* refresh: the token presented */
     bool pick_org;          /* login without org: choose one */
@@ -199,14 +198,14 @@ static void session_ctx_reset(session_ctx *ctx)
 /* Membership as of today decides whether a token may be issued at all. */
 static int membership_gate(session_ctx *ctx, pt_txn *txn, enum outcome missing)
 {
-    int err = pt_membership_load(&ctx->c, txn, ctx->today);
+    int err = pt_membership_load(&ctx->c, txn);
     if (err == PT_ENOTFOUND) {
         ctx->outcome = missing;
         return PT_EDENIED;
     }
     if (err < 0)
         return err;
-    if (ctx->c.status == PT_STATUS_LEAVER && ctx->c.access_ends < ctx->today) {
+    if (pt_caller_access_expired(&ctx->c)) {
         ctx->outcome = OUT_LEAVER;
         return PT_EDENIED;
     }
@@ -245,14 +244,14 @@ static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
         qsort(ids, k, sizeof *ids, cmp_str);
     for (size_t i = 0; i < k; i++) {
         pt_strlcpy(ctx->c.org, ids[i], sizeof ctx->c.org);
-        err = pt_membership_load(&ctx->c, txn, ctx->today);
+        err = pt_membership_load(&ctx->c, txn);
         if (err == PT_ENOTFOUND) {
             err = 0;
             continue;
         }
         if (err < 0)
             break;
-        if (ctx->c.status == PT_STATUS_LEAVER && ctx->c.access_ends < ctx->today) {
+        if (pt_caller_access_expired(&ctx->c)) {
             leaver = true;
             continue;
         }
@@ -264,7 +263,7 @@ static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
         return err;
     ctx->c.org[0] = 0;
     if (json_is_true(json_object_get(acct, "system_admin")))
-        return pt_membership_load(&ctx->c, txn, ctx->today);
+        return pt_membership_load(&ctx->c, txn);
     ctx->outcome = leaver ? OUT_LEAVER : OUT_NO_ORG;
     return PT_EDENIED;
 }
@@ -425,7 +424,6 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     sctx.pick_org = !org;
     sctx.c.mfa = mfa;
     sctx.now = now;
-    sctx.today = pt_clock_today();
     sctx.ttl = app->cfg.refresh_ttl;
     err = pt_store_write(app->store, login_txn, &sctx);
     if (sctx.outcome == OUT_OTP_USED)
@@ -495,7 +493,6 @@ static void h_refresh(pt_req *req, pt_res *res, void *ud)
     }
     sctx.refresh_in = tok;
     sctx.now = pt_clock_now();
-    sctx.today = pt_clock_today();
     int err = pt_store_write(app->store, refresh_txn, &sctx);
     if (sctx.outcome == OUT_REUSE)
         pt_log_warn("auth", "spent refresh token presented; session revoked");

@@ -21,7 +21,6 @@
 typedef struct authn_ctx {
     pt_caller *c;
     int64_t now;
-    int32_t today;
 } authn_ctx;
 
 static int authn_txn(pt_txn *txn, void *vctx)
@@ -30,7 +29,7 @@ static int authn_txn(pt_txn *txn, void *vctx)
     int err = pt_session_live(txn, ctx->c->sid, ctx->now);
     if (err < 0)
         return err;
-    return pt_membership_load(ctx->c, txn, ctx->today);
+    return pt_membership_load(ctx->c, txn);
 }
 
 /*
@@ -75,14 +74,14 @@ int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_calle
     out->mfa = cl.mfa;
     out->exp = cl.exp;
 
-    authn_ctx ctx = {out, now, pt_clock_today()};
+    authn_ctx ctx = {out, now};
     err = pt_store_read(app->store, authn_txn, &ctx);
     if (err < 0) {
         memset(out, 0, sizeof *out);
         out->access_ends = -1;
         return err == PT_ENOTFOUND ? PT_EDENIED : err;
     }
-    if (out->status == PT_STATUS_LEAVER && out->access_ends < ctx.today) {
+    if (pt_caller_access_expired(out)) {
         *code = "leaver_access_expired";
         return PT_EDENIED;
     }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,8 +22,11 @@ void pt_config_defaults(pt_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     pt_strlcpy(cfg->listen, "127.0.0.1:8080", sizeof(cfg->listen));
     pt_strlcpy(cfg->data_dir, "./data", sizeof(cfg->data_dir));
-    cfg->num_threads = 64;
+    cfg->num_threads = 256;
     cfg->max_body_bytes = 1024 * 1024;
+    cfg->request_timeout_ms = 10000;
+    cfg->keep_alive_timeout_ms = 5000;
+    cfg->body_timeout_ms = 30000;
     cfg->bulk_body_max = 64 * 1024 * 1024;
     cfg->map_size = (size_t)64 << 20;
     cfg->map_size_max = (size_t)64 << 30;
@@ -82,7 +86,7 @@ static int set_string(char *dst, size_t n, const char *src, const char *what)
     return 0;
 }
 
-typedef enum kind { K_STR, K_UINT, K_SIZE, K_ULL, K_BOOL, K_LEVEL } kind;
+typedef enum kind { K_STR, K_UINT, K_SIZE, K_ULL, K_BOOL, K_LEVEL, K_PROXIES } kind;
 
 typedef struct field {
     const char *name;
@@ -107,6 +111,10 @@ static const field fields[] = {
     FSTR(plugins_dir),
     FNUM(num_threads, K_UINT, 1, 1024),
     FNUM(max_body_bytes, K_SIZE, 1, (unsigned long long)1 << 32),
+    FNUM(request_timeout_ms, K_UINT, 100, 600000),
+    FNUM(keep_alive_timeout_ms, K_UINT, 100, 600000),
+    FNUM(body_timeout_ms, K_UINT, 100, 3600000),
+    {"trusted_proxies", K_PROXIES, offsetof(pt_config, trusted_proxies), 0, 0, 0},
     FNUM(bulk_body_max, K_SIZE, 1, (unsigned long long)1 << 32),
     FNUM(map_size, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 44),
     FNUM(map_size_max, K_SIZE, (unsigned long long)1 << 20, (unsigned long long)1 << 46),
@@ -121,6 +129,37 @@ static const field fields[] = {
     {"test_clock", K_BOOL, offsetof(pt_config, test_clock), 0, 0, 0},
     {"log_level", K_LEVEL, offsetof(pt_config, log_level), 0, 0, 0},
 };
+
+/*
+ * trusted_proxies: a list of literal IP addresses (as the socket reports
+ * them, "127.0.0.1", "::1").  Only these peers may name the client in
+ * X-Forwarded-For, so a typo must not silently widen trust: anything that
+ * is not an address is refused.
+ */
+static int set_proxies(pt_config *cfg, const json_t *val, const char *path)
+{
+    if (!json_is_array(val) || json_array_size(val) > PT_TRUSTED_PROXIES_MAX) {
+        pt_error_set("config %s: trusted_proxies must be a list of at most %d addresses", path,
+                     PT_TRUSTED_PROXIES_MAX);
+        return PT_EINVAL;
+    }
+    cfg->ntrusted_proxies = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(val, i, it)
+    {
+        const char *s = json_string_value(it);
+        unsigned char addr[16];
+        if (!s || (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1) ||
+            strlen(s) >= sizeof(cfg->trusted_proxies[0])) {
+            pt_error_set("config %s: trusted_proxies[%zu] is not an IP address", path, i);
+            return PT_EINVAL;
+        }
+        pt_strlcpy(cfg->trusted_proxies[cfg->ntrusted_proxies++], s,
+                   sizeof(cfg->trusted_proxies[0]));
+    }
+    return 0;
+}
 
 static int set_number(pt_config *cfg, const field *f, unsigned long long v)
 {
@@ -190,6 +229,9 @@ int pt_config_load_file(pt_config *cfg, const char *path)
                 *(bool *)base = json_is_true(val);
             }
             break;
+        case K_PROXIES:
+            rc = set_proxies(cfg, val, path);
+            break;
         case K_LEVEL:
             if (!json_is_string(val) || parse_level(json_string_value(val), (int *)base) < 0) {
                 pt_error_set("config %s: log_level must be debug, info, warn or error", path);
@@ -226,7 +268,7 @@ static void usage(FILE *f, const char *prog)
             "  --data DIR           data directory (default ./data)\n"
             "  --plugins DIR        directory of portlet .so files\n"
             "  --config FILE        JSON config file (flags override it)\n"
-            "  --threads N          worker threads (default 64)\n"
+            "  --threads N          worker threads (default 256)\n"
             "  --max-body BYTES     request body limit (default 1048576)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
             "  --demo               load the demo organisation at start\n"

@@ -9,14 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PT_TRUSTED_PROXIES_MAX 16
+
 typedef struct pt_config {
     char listen[128];       /* "127.0.0.1:8080" */
     char data_dir[1024];    /* "./data" */
     char plugins_dir[1024]; /* "" = none */
     char config_file[1024];
-    unsigned num_threads;          /* CivetWeb worker threads (default 64) */
-    size_t max_body_bytes;         /* default 1 MiB */
-    size_t bulk_body_max;          /* cap on routes that ask for more (default 64 MiB) */
+    unsigned num_threads;           /* CivetWeb worker threads (default 256) */
+    size_t max_body_bytes;          /* default 1 MiB */
+    size_t bulk_body_max;           /* cap on routes that ask for more (default 64 MiB) */
+    unsigned request_timeout_ms;    /* whole header block; each body read (default 10 s) */
+    unsigned keep_alive_timeout_ms; /* idle time between requests (default 5 s) */
+    unsigned body_timeout_ms;       /* whole request body (default 30 s) */
+    /* Peers whose X-Forwarded-For / X-Real-IP name the client (default
+     * none): see pt_req_client_addr. */
+    char trusted_proxies[PT_TRUSTED_PROXIES_MAX][48];
+    unsigned ntrusted_proxies;
     size_t map_size;               /* LMDB initial map (default 64 MiB) */
     size_t map_size_max;           /* growth ceiling (default 64 GiB) */
     char issuer[256];              /* JWT iss (default "portico") */

@@ -18,6 +18,7 @@
 #include <civetweb.h>
 #include <sodium.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,9 +61,10 @@ struct pt_req {
     int route_rc;
     bool has_caller;
     pt_caller caller;
-    char remote[48];
-    char id[24];    /* request id: logs, X-Request-Id, portlet ctx */
-    char **scratch; /* decoded query values handed out by pt_req_query */
+    char remote[48]; /* the socket peer */
+    char client[48]; /* the client: see pt_req_client_addr */
+    char id[24];     /* request id: logs, X-Request-Id, portlet ctx */
+    char **scratch;  /* decoded query values handed out by pt_req_query */
     size_t nscratch, capscratch;
 };
 
@@ -99,6 +101,8 @@ static const char *status_title(int status)
         return "Method Not Allowed";
     case 406:
         return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
     case 409:
         return "Conflict";
     case 410:
@@ -229,6 +233,69 @@ const char *pt_req_header(const pt_req *req, const char *name)
         }
     }
     return NULL;
+}
+
+const char *pt_req_client_addr(const pt_req *req)
+{
+    return req->client;
+}
+
+static bool ip_literal(const char *s)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+static bool proxy_trusted(const pt_app *app, const char *addr)
+{
+    for (unsigned i = 0; app && i < app->cfg.ntrusted_proxies; i++)
+        if (strcmp(app->cfg.trusted_proxies[i], addr) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Behind nginx every request comes from the proxy's address, so login
+ * throttling per client address would lump all clients together.  The
+ * forwarded address is believed only from a configured proxy: anyone else
+ * could write X-Forwarded-For themselves.  X-Forwarded-For is read from the
+ * right, skipping trusted proxies, so entries a client prepended are never
+ * taken; an entry that is not an IP address stops the walk.
+ */
+static void req_resolve_client(pt_req *req)
+{
+    pt_strlcpy(req->client, req->remote, sizeof(req->client));
+    if (!proxy_trusted(req->app, req->remote))
+        return;
+    const char *xff = pt_req_header(req, "X-Forwarded-For");
+    if (xff && *xff) {
+        size_t end = strlen(xff);
+        while (end > 0) {
+            size_t start = end;
+            while (start > 0 && xff[start - 1] != ',')
+                start--;
+            size_t a = start, b = end;
+            while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
+                a++;
+            while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
+                b--;
+            char hop[48];
+            if (b - a == 0 || b - a >= sizeof(hop))
+                break;
+            memcpy(hop, xff + a, b - a);
+            hop[b - a] = '\0';
+            if (!ip_literal(hop))
+                break;
+            pt_strlcpy(req->client, hop, sizeof(req->client));
+            if (!proxy_trusted(req->app, hop))
+                break;
+            end = start > 0 ? start - 1 : 0;
+        }
+        return;
+    }
+    const char *real = pt_req_header(req, "X-Real-IP");
+    if (real && strlen(real) < sizeof(req->client) && ip_literal(real))
+        pt_strlcpy(req->client, real, sizeof(req->client));
 }
 
 const char *pt_req_body(const pt_req *req, size_t *len)
@@ -655,6 +722,7 @@ pt_req *pt_req_new_fake(struct pt_app *app, const char *method, const char *path
         pt_req_free_fake(req);
         return NULL;
     }
+    req_resolve_client(req);
     return req;
 }
 
@@ -814,8 +882,17 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
  * chunked or unannounced bodies are read up to cap+1.  On 413 the
  * connection is closed (CivetWeb drains what the client still sends).
  */
-static bool read_body(struct mg_connection *conn, pt_req *req, pt_res *res, size_t cap)
+static int64_t mono_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool read_body(struct mg_connection *conn, pt_req *req, pt_res *res, size_t cap,
+                      unsigned timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     if (ri->content_length > 0 && (unsigned long long)ri->content_length > cap) {
         pt_res_problem(res, 413, "payload_too_large", "the request body exceeds %zu bytes", cap);
@@ -849,10 +926,21 @@ static bool read_body(struct mg_connection *conn, pt_req *req, pt_res *res, size
             body = n;
             size = nsize;
         }
-        int r = mg_read(conn, body + len, size - 1 - len);
+        /* Small reads, each bounded by request_timeout_ms, with the whole
+         * body bounded by body_timeout_ms: a client trickling a byte at a
+         * time cannot hold a worker thread indefinitely. */
+        size_t want = size - 1 - len;
+        int r = mg_read(conn, body + len, want > 4096 ? 4096 : want);
         if (r <= 0)
             break;
         len += (size_t)r;
+        if (mono_ms() > deadline && (known ? len < (size_t)ri->content_length : true)) {
+            free(body);
+            pt_res_problem(res, 408, "request_timeout",
+                           "the request body did not arrive within %u ms", timeout_ms);
+            res->close = true;
+            return false;
+        }
     }
     if (len > cap) {
         free(body);
@@ -891,6 +979,58 @@ static void drain_body(struct mg_connection *conn)
     int r;
     while (total < DRAIN_MAX && (r = mg_read(conn, sink, sizeof(sink))) > 0)
         total += (size_t)r;
+}
+
+/* True if s is one or more ASCII digits and nothing else. */
+static bool all_digits(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/*
+ * Request framing that two HTTP parsers could read differently is the raw
+ * material of request smuggling: a proxy in front frames the body one way,
+ * porticod another, and the leftover bytes run as a request nobody sent.
+ * So anything but one plain Content-Length, or exactly "chunked" with no
+ * Content-Length, is refused before a byte of the body is read.  Returns
+ * the reason, or NULL when the framing is unambiguous.  (CivetWeb has
+ * already split the header block; what it normalised away, such as bare-LF
+ * line ends, is not visible here: see README, "Deploying".)
+ */
+static const char *framing_problem(const struct mg_request_info *ri)
+{
+    const char *cl = NULL, *te = NULL;
+    int ncl = 0, nte = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *n = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+        if (!n || !*n || strpbrk(n, " \t\r\n"))
+            return "a header name contains white space";
+        if (strcasecmp(n, "Content-Length") == 0) {
+            ncl++;
+            cl = v;
+        } else if (strcasecmp(n, "Transfer-Encoding") == 0) {
+            nte++;
+            te = v;
+        }
+    }
+    if (ncl > 1)
+        return "more than one Content-Length";
+    if (ncl && !all_digits(cl))
+        return "Content-Length must be digits only";
+    if (ncl && strlen(cl) > 18)
+        return "Content-Length is out of range";
+    if (nte > 1)
+        return "more than one Transfer-Encoding";
+    if (nte && strcasecmp(te, "chunked") != 0)
+        return "the only transfer coding accepted is chunked";
+    if (ncl && nte)
+        return "Content-Length together with Transfer-Encoding";
+    return NULL;
 }
 
 /*
@@ -951,18 +1091,24 @@ static int on_request(struct mg_connection *conn, void *ud)
     req->query = (char *)ri->query_string;
     req->route_rc = PT_ENOTFOUND;
     pt_strlcpy(req->remote, ri->remote_addr, sizeof(req->remote));
+    req_resolve_client(req);
     request_id_next(req->id, sizeof(req->id));
 
     route_request(req);
-    if (read_body(conn, req, &res, body_cap(&h->app->cfg, req))) {
+    const char *framing = framing_problem(ri);
+    if (framing) {
+        pt_res_problem(&res, 400, "bad_request", "ambiguous request framing: %s", framing);
+        res.close = true;
+    } else if (read_body(conn, req, &res, body_cap(&h->app->cfg, req),
+                         h->app->cfg.body_timeout_ms ? h->app->cfg.body_timeout_ms : 30000)) {
         if (req->route_rc == 0)
             run_routed(req, &res);
         else
             answer_unrouted(req, &res);
     }
     send_response(conn, req, &res);
-    if (res.close)
-        drain_body(conn);
+    if (res.close && !framing)
+        drain_body(conn); /* a body of unknown length is not drained */
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -970,7 +1116,7 @@ static int on_request(struct mg_connection *conn, void *ud)
     const char *route = req->route_rc == 0 ? req->match.pattern : "unmatched";
     if (h->app->metrics)
         pt_metrics_observe(h->app->metrics, req->method, route, status, secs);
-    pt_log_debug("http", "%s %s %s -> %d (%.2f ms)", req->remote, req->method, req->path, status,
+    pt_log_debug("http", "%s %s %s -> %d (%.2f ms)", req->client, req->method, req->path, status,
                  secs * 1000.0);
 
     req_release(req);
@@ -997,11 +1143,26 @@ int pt_http_start(pt_http **out, struct pt_app *app)
     h->app = app;
     mg_init_library(0);
 
-    char threads[16];
-    snprintf(threads, sizeof(threads), "%u", app->cfg.num_threads ? app->cfg.num_threads : 64);
+    /*
+     * CivetWeb gives each connection a worker thread from accept to close,
+     * idle or not, so the thread count is the number of connections served
+     * at once and the timeouts decide how long an idle or slow one may keep
+     * its thread: the whole header block within request_timeout_ms, the
+     * next request on a kept-alive connection within keep_alive_timeout_ms.
+     * A bigger queue and backlog let a burst wait for a free worker
+     * instead of being refused.  Behind nginx (tools/deploy/) slow clients
+     * never reach porticod at all.
+     */
+    char threads[16], req_to[16], ka_to[16];
+    snprintf(threads, sizeof(threads), "%u", app->cfg.num_threads ? app->cfg.num_threads : 256);
+    snprintf(req_to, sizeof(req_to), "%u",
+             app->cfg.request_timeout_ms ? app->cfg.request_timeout_ms : 10000);
+    snprintf(ka_to, sizeof(ka_to), "%u",
+             app->cfg.keep_alive_timeout_ms ? app->cfg.keep_alive_timeout_ms : 5000);
     const char *opts[] = {"listening_ports", app->cfg.listen, "num_threads", threads, "tcp_nodelay",
-                          "1", "enable_keep_alive", "yes", "request_timeout_ms", "30000",
-                          "decode_url", "no",
+                          "1", "enable_keep_alive", "yes", "request_timeout_ms", req_to,
+                          "keep_alive_timeout_ms", ka_to, "linger_timeout_ms", "500",
+                          "connection_queue", "1024", "listen_backlog", "1024", "decode_url", "no",
                           /* Room for headers up to 64 KiB so an oversized
                            * token reaches our own check (401) instead of
                            * CivetWeb's plain-text 400. */

@@ -74,6 +74,13 @@ const char *pt_req_param(const pt_req *req, const char *name);
 const char *pt_req_query(pt_req *req, const char *name);
 /* Request header (case-insensitive), or NULL. */
 const char *pt_req_header(const pt_req *req, const char *name);
+/*
+ * The client's IP address: the socket peer, or, when the peer is one of
+ * cfg.trusted_proxies, the address the proxy forwarded (X-Forwarded-For,
+ * rightmost entry that is not itself a trusted proxy; else X-Real-IP).
+ * Use it for anything keyed by client (throttling, logs).
+ */
+const char *pt_req_client_addr(const pt_req *req);
 /* Raw body; len 0 when none. Already checked against the size cap. */
 const char *pt_req_body(const pt_req *req, size_t *len);
 /* The request's id ("5f3a9c1e-2a"), also sent back as X-Request-Id. */

@@ -6,6 +6,7 @@
 #include "store/model.h"
 
 #include "base/clock.h"
+#include "base/tz.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -147,23 +148,57 @@ int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org)
     return err;
 }
 
+const char *pt_org_time_zone(const json_t *org)
+{
+    const char *tz =
+        json_string_value(json_object_get(json_object_get(org, "settings"), "time_zone"));
+    return tz && *tz ? tz : PT_TZ_DEFAULT;
+}
+
 /*
- * The seam for organisation-local calendar dates.  Until organisations
- * carry a time zone these are UTC dates; the time-zone work replaces the
- * bodies, and every caller (the portlet host's today(ctx) among them)
- * already asks per organisation.
+ * A stored zone was valid when it was set; if tzdata later lost it, the
+ * brief's default is a better guess than failing every request of the
+ * organisation.
+ */
+int32_t pt_org_today(const json_t *org, int64_t now)
+{
+    int32_t days;
+    if (pt_tz_date(&days, pt_org_time_zone(org), now) == 0 ||
+        pt_tz_date(&days, PT_TZ_DEFAULT, now) == 0)
+        return days;
+    return days; /* UTC */
+}
+
+/*
+ * An organisation's local calendar date of an instant.  A missing org (or
+ * none, a system admin's context) gets the default zone's date, so callers
+ * that only want a date never have to invent one; the error still says
+ * the org was not found.
  */
 int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch)
 {
-    (void)txn;
-    (void)org;
-    *out = (int32_t)(epoch >= 0 ? epoch / 86400 : -((-epoch + 86399) / 86400));
-    return 0;
+    json_t *rec = NULL;
+    int err = org && *org ? pt_org_get(&rec, txn, org) : 0;
+    *out = pt_org_today(rec, epoch);
+    json_decref(rec);
+    return err;
 }
 
 int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org)
 {
-    return pt_org_local_date(out, txn, org, pt_clock_now_ms() / 1000);
+    return pt_org_local_date(out, txn, org, pt_clock_now());
+}
+
+int pt_org_dates_get(int *leaver_days, int32_t *today, pt_txn *txn, const char *org)
+{
+    json_t *rec = NULL;
+    int err = pt_org_get(&rec, txn, org);
+    if (err == 0) {
+        *leaver_days = pt_org_leaver_days(rec);
+        *today = pt_org_today(rec, pt_clock_now());
+    }
+    json_decref(rec);
+    return err;
 }
 
 /* ---- people ------------------------------------------------------------ */
@@ -273,7 +308,12 @@ unsigned pt_person_roles(const json_t *person)
  * Roles and status are read afresh on every request so that revoking a
  * role or a termination date takes effect at once, whatever the token says.
  */
-int pt_membership_load(pt_caller *c, pt_txn *txn, int32_t today)
+bool pt_caller_access_expired(const pt_caller *c)
+{
+    return c->status == PT_STATUS_LEAVER && c->access_ends < c->today;
+}
+
+int pt_membership_load(pt_caller *c, pt_txn *txn)
 {
     json_t *acc = NULL, *person = NULL, *org = NULL;
     int err = pt_account_get(&acc, txn, c->username);
@@ -285,6 +325,7 @@ int pt_membership_load(pt_caller *c, pt_txn *txn, int32_t today)
     c->roles = sysadmin ? PT_ROLE_SYSTEM_ADMIN : 0;
     c->status = PT_STATUS_NONE;
     c->access_ends = -1;
+    c->today = pt_clock_today();
     if (!c->org[0]) {
         if (sysadmin)
             return 0;
@@ -301,7 +342,8 @@ int pt_membership_load(pt_caller *c, pt_txn *txn, int32_t today)
         return err;
     }
     c->roles |= pt_person_roles(person);
-    c->status = pt_person_status(person, pt_org_leaver_days(org), today, &c->access_ends);
+    c->today = pt_org_today(org, pt_clock_now());
+    c->status = pt_person_status(person, pt_org_leaver_days(org), c->today, &c->access_ends);
     json_decref(person);
     json_decref(org);
     return 0;

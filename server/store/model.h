@@ -9,7 +9,8 @@
  *      totp: {secret, confirmed, last_step?}, created_at}
  *     (last_step: the TOTP time step last accepted; codes are single-use)
  *   org      (PT_T_ORGS, key org):
- *     {id, name, settings: {leaver_access_days, branding: {...}, notices?},
+ *     {id, name, settings: {leaver_access_days, time_zone?, branding: {...},
+ *      notices?},
  *      created_at, updated_at}
  *   person   (PT_T_PEOPLE, key org\0username):
  *     {username, display_name, email, staff_group, status ("applicant"|
@@ -47,10 +48,21 @@ int pt_org_leaver_days(const json_t *org);
 /* The same, read from the store: PT_ENOTFOUND when there is no such org. */
 int pt_org_leaver_days_get(int *days, pt_txn *txn, const char *org);
 
-/* The organisation's local calendar date of an instant (seconds since the
- * epoch), and of now (the host clock). */
-int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch);
+/* The organisation's IANA time zone (settings.time_zone; PT_TZ_DEFAULT,
+ * Europe/London, when unset).  Calendar dates are the org's local dates. */
+const char *pt_org_time_zone(const json_t *org);
+/* The organisation's local date (days since epoch) at instant now: falls
+ * back to Europe/London, then UTC, if the stored zone cannot be read. */
+int32_t pt_org_today(const json_t *org, int64_t now);
+/* The org's local date now (pt_clock_now), read from the store (what
+ * portlets get as today(ctx)); as pt_org_local_date for an unknown org. */
 int pt_org_today_get(int32_t *out, pt_txn *txn, const char *org);
+/* The organisation's local calendar date of an instant (seconds since the
+ * epoch); an unknown or empty org gets the default zone's date (and
+ * PT_ENOTFOUND for an unknown one). */
+int pt_org_local_date(int32_t *out, pt_txn *txn, const char *org, int64_t epoch);
+/* Both leaver_access_days and the local date now, from one read. */
+int pt_org_dates_get(int *leaver_days, int32_t *today, pt_txn *txn, const char *org);
 
 /* ---- people ------------------------------------------------------------ */
 
@@ -75,11 +87,14 @@ unsigned pt_person_roles(const json_t *person);
 
 /*
  * Loads the membership of username in org and fills roles/status/
- * access_ends of *c (org and username must already be set).  Adds
+ * access_ends/today of *c (org and username must already be set), with
+ * status as of the organisation's local date now (pt_org_today).  Adds
  * PT_ROLE_SYSTEM_ADMIN from the account.  PT_ENOTFOUND if no membership
  * (and not a system admin with no org).
  */
-int pt_membership_load(pt_caller *c, pt_txn *txn, int32_t today);
+int pt_membership_load(pt_caller *c, pt_txn *txn);
+/* A leaver whose access has ended (as of c->today, the org-local date). */
+bool pt_caller_access_expired(const pt_caller *c);
 
 /* ---- audit ------------------------------------------------------------- */
 

@@ -227,7 +227,11 @@ int pt_people_count(int64_t *out, pt_txn *txn, const char *org, const char *staf
         return txn ? 0 : PT_EINVAL;
     if ((err = pt_people_gen_get(&gen, txn, org)) < 0)
         return err;
-    int32_t today = pt_clock_today();
+    /* Keyed by the organisation's local date: statuses change at its
+     * midnight, not UTC's. */
+    int32_t today;
+    if (pt_org_today_get(&today, txn, org) < 0)
+        today = pt_clock_today();
 
     pthread_mutex_lock(&g_lock);
     size_t i = slot_of(org);

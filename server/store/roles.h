@@ -55,6 +55,7 @@ typedef struct pt_caller {
     bool mfa;         /* amr contains "otp" */
     int64_t exp;
     int32_t access_ends; /* leaver: last day of access (days); -1 otherwise */
+    int32_t today;       /* the org-local date status was computed for */
 } pt_caller;
 
 static inline bool pt_caller_has(const pt_caller *c, unsigned role)

@@ -19,6 +19,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define PT_MAP_SIZE_DEFAULT     ((size_t)64 << 20)
 #define PT_MAP_SIZE_MAX_DEFAULT ((size_t)64 << 30)
@@ -263,6 +265,115 @@ static bool data_file_exists(const char *dir)
     return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
 }
 
+/*
+ * LMDB maps data.mdb and trusts it: a file cut short (a partial copy, a
+ * full disk, a bad restore) is only noticed when a page past the end is
+ * touched, and then as SIGBUS, with no message.  So before LMDB sees the
+ * file, its two meta pages are read here (the layout of LMDB 0.9's
+ * MDB_meta on a 64-bit host, after the 16-byte page header: magic,
+ * version, address, mapsize, two MDB_db of 48 bytes whose first holds the
+ * page size, last_pg, txnid) and the file must hold every page the newer
+ * meta says is in use.  An empty or missing file is a fresh store, unless
+ * the directory was used before: then starting empty would silently hide
+ * every account beside keys that still sign tokens.
+ */
+#define LMDB_MAGIC       0xBEEFC0DEu
+#define LMDB_VERSION     1u
+#define META_OFF         16 /* page header */
+#define META_PSIZE_OFF   (META_OFF + 24)
+#define META_LAST_PG_OFF (META_OFF + 120)
+#define META_TXNID_OFF   (META_OFF + 128)
+
+static const char restore_hint[] =
+    "stop here and restore the data directory from the copy made with `portico backup` "
+    "(see README, Storage), or point --data at the right directory";
+
+typedef struct lmdb_meta {
+    bool ok;
+    uint32_t psize;
+    uint64_t last_pg, txnid;
+} lmdb_meta;
+
+static lmdb_meta meta_read(const unsigned char *page, size_t avail)
+{
+    lmdb_meta m = {0};
+    uint32_t magic, version;
+    if (avail < META_TXNID_OFF + 8)
+        return m;
+    memcpy(&magic, page + META_OFF, 4);
+    memcpy(&version, page + META_OFF + 4, 4);
+    memcpy(&m.psize, page + META_PSIZE_OFF, 4);
+    memcpy(&m.last_pg, page + META_LAST_PG_OFF, 8);
+    memcpy(&m.txnid, page + META_TXNID_OFF, 8);
+    m.ok = magic == LMDB_MAGIC && version == LMDB_VERSION && m.psize >= 512 && m.psize <= 65536 &&
+           (m.psize & (m.psize - 1)) == 0 && m.last_pg >= 1;
+    return m;
+}
+
+int pt_store_file_check(const char *dir, const char *used_marker)
+{
+    char path[4096], marker[4096];
+    struct stat st;
+    int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        pt_error_set("store: bad directory path");
+        return PT_EINVAL;
+    }
+    bool missing = stat(path, &st) != 0;
+    if (missing && errno != ENOENT) {
+        pt_error_set("store: %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    if (missing || st.st_size == 0) {
+        n = used_marker ? snprintf(marker, sizeof(marker), "%s/%s", dir, used_marker) : -1;
+        if (n > 0 && (size_t)n < sizeof(marker) && access(marker, F_OK) == 0) {
+            pt_error_set("store: %s is %s, but %s shows this data directory was used before; "
+                         "refusing to start an empty store beside it: %s",
+                         path, missing ? "missing" : "empty (0 bytes)", marker, restore_hint);
+            return PT_EIO;
+        }
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        pt_error_set("store: %s is not a regular file", path);
+        return PT_EIO;
+    }
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pt_error_set("store: %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
+    /* Page 0 first (it says the page size), then page 1 at that offset. */
+    unsigned char page[256];
+    ssize_t got = pread(fd, page, sizeof(page), 0);
+    lmdb_meta m0 = meta_read(page, got > 0 ? (size_t)got : 0), m1 = {0};
+    if (m0.ok) {
+        got = pread(fd, page, sizeof(page), (off_t)m0.psize);
+        m1 = meta_read(page, got > 0 ? (size_t)got : 0);
+    }
+    close(fd);
+    if (!m0.ok && !m1.ok) {
+        pt_error_set("store: %s (%lld bytes) is not an LMDB data file or its header is damaged: "
+                     "%s",
+                     path, (long long)st.st_size, restore_hint);
+        return PT_EIO;
+    }
+    /* LMDB uses the meta page with the newer transaction id. */
+    lmdb_meta m = !m1.ok || (m0.ok && m0.txnid >= m1.txnid) ? m0 : m1;
+    if (m1.ok && m0.ok && m1.psize != m0.psize)
+        m = m0;
+    unsigned long long need = (unsigned long long)(m.last_pg + 1) * m.psize;
+    if (m.last_pg > ((uint64_t)1 << 40) || (unsigned long long)st.st_size < need) {
+        pt_error_set("store: %s is truncated: it is %lld bytes, but its own header says the store "
+                     "uses %llu pages of %u bytes (%llu bytes); %s",
+                     path, (long long)st.st_size, (unsigned long long)(m.last_pg + 1), m.psize,
+                     need, restore_hint);
+        return PT_EIO;
+    }
+    return 0;
+}
+
 /* Opens (creating) every named table once; handles live as long as env. */
 static int open_tables(pt_store *store)
 {
@@ -312,6 +423,8 @@ int pt_store_open(pt_store **out, const char *dir, const pt_store_options *opts)
 
     int rc = mkdir_p(dir);
     if (rc != 0)
+        return rc;
+    if ((rc = pt_store_file_check(dir, o.used_marker)) != 0)
         return rc;
     bool existed = data_file_exists(dir);
 

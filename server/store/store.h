@@ -47,11 +47,16 @@ typedef struct pt_store_options {
     size_t map_size;      /* initial map size in bytes (0: 64 MiB) */
     size_t map_size_max;  /* growth ceiling (0: 64 GiB) */
     unsigned max_readers; /* LMDB reader slots (0: 126) */
+    /* A file name in dir whose presence means the directory has been used
+     * before (porticod passes its signing key): a missing or empty
+     * data.mdb beside it is refused instead of starting an empty store.
+     * NULL: no such check. */
+    const char *used_marker;
 } pt_store_options;
 #define PT_STORE_OPTIONS_VERSION 1
 #define PT_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        PT_STORE_OPTIONS_VERSION, 0, 0, 0                                                          \
+        PT_STORE_OPTIONS_VERSION, 0, 0, 0, NULL                                                    \
     }
 
 typedef struct pt_val {
@@ -66,9 +71,16 @@ typedef struct pt_store_stats {
     unsigned readers_used;
 } pt_store_stats;
 
-/* Opens (creating if needed) the store in dir; clears stale readers. */
+/* Opens (creating if needed) the store in dir; clears stale readers.
+ * Refuses (PT_EIO, with what to do in pt_error_last) a data.mdb shorter
+ * than its own meta pages say, one that is not an LMDB file, and a missing
+ * or empty one beside opts->used_marker: see pt_store_file_check. */
 int pt_store_open(pt_store **out, const char *dir, const pt_store_options *opts);
 void pt_store_close(pt_store *store);
+/* The checks pt_store_open makes before LMDB maps the file, on their own
+ * (portico check reports them too).  0 when the file is sound or absent in
+ * a fresh directory. */
+int pt_store_file_check(const char *dir, const char *used_marker);
 
 typedef int (*pt_txn_fn)(pt_txn *txn, void *ctx);
 

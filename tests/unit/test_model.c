@@ -129,41 +129,41 @@ static int membership_txn(pt_txn *txn, void *ctx)
 
     memset(&c, 0, sizeof c);
     strcpy(c.username, "root");
-    CHECK(pt_membership_load(&c, txn, g_today) == 0);
+    CHECK(pt_membership_load(&c, txn) == 0);
     CHECK(c.roles == PT_ROLE_SYSTEM_ADMIN);
     CHECK(c.status == PT_STATUS_NONE);
     CHECK(c.access_ends == -1);
 
     strcpy(c.org, "alpha"); /* a system admin without a membership there */
-    CHECK(pt_membership_load(&c, txn, g_today) == PT_ENOTFOUND);
+    CHECK(pt_membership_load(&c, txn) == PT_ENOTFOUND);
 
     memset(&c, 0, sizeof c);
     strcpy(c.username, "pat");
-    CHECK(pt_membership_load(&c, txn, g_today) == PT_ENOTFOUND); /* no org, not admin */
+    CHECK(pt_membership_load(&c, txn) == PT_ENOTFOUND); /* no org, not admin */
     strcpy(c.org, "alpha");
-    CHECK(pt_membership_load(&c, txn, g_today) == 0);
+    CHECK(pt_membership_load(&c, txn) == 0);
     CHECK(c.roles == PT_ROLE_HR_ADMIN);
     CHECK(c.status == PT_STATUS_EMPLOYEE);
     strcpy(c.org, "beta");
-    CHECK(pt_membership_load(&c, txn, g_today) == 0);
+    CHECK(pt_membership_load(&c, txn) == 0);
     CHECK(c.roles == PT_ROLE_PORTAL_ADMIN);
     strcpy(c.org, "gamma");
-    CHECK(pt_membership_load(&c, txn, g_today) == PT_ENOTFOUND);
+    CHECK(pt_membership_load(&c, txn) == PT_ENOTFOUND);
 
     memset(&c, 0, sizeof c);
     strcpy(c.username, "nobody");
     strcpy(c.org, "alpha");
-    CHECK(pt_membership_load(&c, txn, g_today) == PT_ENOTFOUND);
+    CHECK(pt_membership_load(&c, txn) == PT_ENOTFOUND);
 
     /* Same leaver, the org's own leaver period in each. */
     memset(&c, 0, sizeof c);
     strcpy(c.username, "lee");
     strcpy(c.org, "alpha");
-    CHECK(pt_membership_load(&c, txn, g_today) == 0);
+    CHECK(pt_membership_load(&c, txn) == 0);
     CHECK(c.status == PT_STATUS_LEAVER);
     CHECK(c.access_ends == g_today - 5 + 30);
     strcpy(c.org, "beta");
-    CHECK(pt_membership_load(&c, txn, g_today) == 0);
+    CHECK(pt_membership_load(&c, txn) == 0);
     CHECK(c.status == PT_STATUS_LEAVER);
     CHECK(c.access_ends == g_today - 5);
 
@@ -281,6 +281,28 @@ static void test_audit(pt_store *st)
     CHECK(strcmp(c.actions[0], "org.create") == 0);
 }
 
+/* The org-local date: London by default, the org's zone when set. */
+static void test_org_today(void)
+{
+    int64_t t;
+    CHECK(pt_time_parse("2026-07-08T23:30:00Z", &t));
+    json_t *london = json_pack("{s:s, s:{}}", "id", "a", "settings");
+    json_t *kolkata =
+        json_pack("{s:s, s:{s:s}}", "id", "b", "settings", "time_zone", "Asia/Kolkata");
+    json_t *utc = json_pack("{s:s, s:{s:s}}", "id", "c", "settings", "time_zone", "UTC");
+    json_t *gone = json_pack("{s:s, s:{s:s}}", "id", "d", "settings", "time_zone", "Gone/Zone");
+    CHECK(strcmp(pt_org_time_zone(london), "Europe/London") == 0);
+    CHECK(pt_org_today(london, t) == pt_days_from_civil(2026, 7, 9)); /* 00:30 BST */
+    CHECK(pt_org_today(utc, t) == pt_days_from_civil(2026, 7, 8));
+    CHECK(pt_org_today(kolkata, t - 4 * 3600) == pt_days_from_civil(2026, 7, 9));
+    CHECK(pt_org_today(gone, t) == pt_days_from_civil(2026, 7, 9)); /* falls back to London */
+    CHECK(pt_org_today(london, t - 3600) == pt_days_from_civil(2026, 7, 8)); /* 23:30 BST */
+    json_decref(london);
+    json_decref(kolkata);
+    json_decref(utc);
+    json_decref(gone);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/pt_test_model_XXXXXX";
@@ -293,6 +315,7 @@ int main(void)
     }
     g_today = pt_clock_today();
     test_status();
+    test_org_today();
     if (pt_store_open(&st, dir, &opts) != 0) {
         fprintf(stderr, "store open failed: %s\n", pt_error_last());
         return 1;

@@ -26,7 +26,7 @@ typedef struct token_ctx {
 static int token_txn(pt_txn *txn, void *arg)
 {
     token_ctx *x = arg;
-    int err = pt_membership_load(&x->caller, txn, pt_clock_today());
+    int err = pt_membership_load(&x->caller, txn);
     if (err < 0) {
         if (err == PT_ENOTFOUND)
             pt_error_set("%s has no membership in %s", x->caller.username,
