@@ -205,6 +205,10 @@ static void check_row(import_job *j, size_t row, const json_t *in, json_t *seen,
         json_t *acc = NULL;
         j->account_new[row - 1] = pt_account_get(&acc, txn, user) == PT_ENOTFOUND;
         json_decref(acc);
+        /* Same rule as POST .../people: an existing account is invited,
+         * never taken over by naming it. */
+        if (!j->account_new[row - 1] && !first && !pt_people_exists(&ex->pc, user))
+            pt_verr_add(v, up, "is already taken; invite the existing account instead");
     }
     json_t *errs = pt_verr_take(v);
     size_t i;
@@ -320,13 +324,36 @@ static void rows_to_inputs(import_job *j, const json_t *rows, const char **cols,
 }
 
 /*
+ * Each password costs one Argon2id hash (tens of milliseconds and tens of
+ * MiB) inside the request, so a file may carry only so many: beyond the
+ * limit the whole file is refused before anything is hashed.  Rows
+ * without a password cost nothing and are not limited.
+ */
+static void refuse_many_passwords(import_job *j, size_t max)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < j->n; r++)
+        if (json_object_get(json_array_get(j->inputs, r), "password"))
+            n++;
+    if (max && n > max) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "at most %zu rows may carry a password (this file has %zu); import the rest "
+                 "without passwords",
+                 max, n);
+        add_error(j->parse_err, 0, "/rows", msg);
+    }
+}
+
+/*
  * The import without HTTP, shared by the route and the portico command
  * line.  PT_EINVAL with *errors NULL means the file is not CSV at all
  * (detail in pt_error_last()); with *errors set, rows failed validation.
  */
 int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, const pt_config *cfg,
                          const char *org, const char *actor, const char *csv, size_t len,
-                         pt_import_progress_fn progress, void *progress_ctx)
+                         size_t max_password_rows, pt_import_progress_fn progress,
+                         void *progress_ctx)
 {
     const char *why;
     *imported = 0;
@@ -347,6 +374,7 @@ int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, con
         add_error(j.parse_err, 0, "/header", "the file needs a header row");
     } else if (map_header(json_array_get(rows, 0), cols, j.parse_err)) {
         rows_to_inputs(&j, rows, cols, ncols);
+        refuse_many_passwords(&j, max_password_rows);
     }
     int err;
     if (json_array_size(j.parse_err) && j.n == 0) {
@@ -408,7 +436,7 @@ void pt_people_import(pt_req *req, pt_res *res, void *ud)
     json_t *errors;
     const char *body = pt_req_body(req, &len);
     int err = pt_people_import_csv(&imported, &errors, app->store, &app->cfg, org, c->username,
-                                   body, len, NULL, NULL);
+                                   body, len, PT_IMPORT_MAX_PASSWORD_ROWS, NULL, NULL);
     if (err == PT_EINVAL && errors)
         pt_res_validation(res, errors);
     else if (err == PT_EINVAL)

@@ -7,6 +7,7 @@
 #include "base/tz.h"
 
 #include "base/clock.h"
+#include "http/cors.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,25 @@ static void org_settings_merge(pt_verr *v, const json_t *in, json_t *into)
                 pt_verr_add(v, "/settings/branding", "must be an object");
             else
                 json_object_set_new(into, key, json_deep_copy(val));
+        } else if (strcmp(key, "cors_origins") == 0) {
+            size_t i;
+            json_t *it;
+            bool ok = (json_is_array(val) && json_array_size(val) <= PT_CORS_MAX_ORIGINS) ||
+                      json_is_null(val);
+            json_array_foreach(val, i, it)
+            {
+                if (!json_is_string(it) || !pt_cors_origin_valid(json_string_value(it)))
+                    ok = false;
+            }
+            if (!ok)
+                pt_verr_add(v, "/settings/cors_origins",
+                            "must be an array of at most %d origins like https://host or "
+                            "https://host:port (lower case, no path)",
+                            PT_CORS_MAX_ORIGINS);
+            else if (json_is_null(val))
+                json_object_set_new(into, key, json_array());
+            else
+                json_object_set_new(into, key, json_deep_copy(val));
         } else if (strcmp(key, "notices") == 0) {
             size_t i;
             json_t *it;
@@ -279,6 +299,7 @@ static void orgs_create(pt_req *req, pt_res *res, void *ud)
         pt_org_answer_error(res, err, "organisation");
         goto done;
     }
+    pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
     char loc[128];
     snprintf(loc, sizeof loc, "/api/v1/orgs/%s", id);
     pt_res_header(res, "Location", loc);
@@ -438,6 +459,7 @@ static void orgs_patch(pt_req *req, pt_res *res, void *ud)
             json_decref(p.result);
             pt_org_answer_error(res, err, "organisation");
         } else {
+            pt_cors_reload(pt_req_app(req)->cors, pt_req_app(req)->store);
             pt_res_json(res, 200, org_out(p.result));
         }
     }
@@ -485,8 +507,13 @@ int pt_routes_orgs(pt_app *app)
         {"POST", "/api/v1/orgs/{org}/people/import", pt_people_import},
         {"GET", "/api/v1/orgs/{org}/people/{username}", pt_people_get},
         {"PATCH", "/api/v1/orgs/{org}/people/{username}", pt_people_patch},
+        {"DELETE", "/api/v1/orgs/{org}/people/{username}/mfa", pt_people_mfa_reset},
         {"GET", "/api/v1/orgs/{org}/audit", audit_list},
         {"GET", "/api/v1/me", pt_me_get},
+        {"PATCH", "/api/v1/me", pt_me_patch},
+        {"POST", "/api/v1/orgs/{org}/invitations", pt_invitation_create},
+        {"POST", "/api/v1/me/invitations/{org}/accept", pt_invitation_accept},
+        {"POST", "/api/v1/me/invitations/{org}/decline", pt_invitation_decline},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {
         int err =

@@ -45,13 +45,22 @@ void pt_person_validate(pt_verr *v, json_t **out, const char **password, const j
 json_t *pt_person_view(const json_t *person, int leaver_access_days, int32_t today);
 
 /*
- * Inserts a validated person record into org (PT_EEXISTS if already a
- * person there), creating or extending the account, and stamps
+ * Inserts a validated person record into org with a new account
+ * (PT_EEXISTS if the username is a person there or an account anywhere:
+ * existing accounts join by invitation, invitations.c), and stamps
  * created_at/updated_at.  Audits "person.create" as `actor` when actor is
  * non-NULL.  Runs inside the caller's write transaction.
  */
 int pt_people_insert(pt_txn *txn, const char *org, json_t *person, const char *password_hash,
                      const char *actor);
+
+/*
+ * Removes the MFA (enrolled or pending) of username's account, which must
+ * be an active member of org (else PT_ENOTFOUND), and audits "mfa.reset"
+ * in org as actor.  *was_enabled tells whether MFA was on.
+ */
+int pt_person_mfa_reset(bool *was_enabled, pt_txn *txn, const char *org, const char *username,
+                        const char *actor);
 
 /* Checks the person store for pt_person_validate (ctx is a pt_people_ctx). */
 typedef struct pt_people_ctx {
@@ -91,12 +100,17 @@ typedef void (*pt_import_progress_fn)(void *ctx, size_t done, size_t total);
  * "people.import" as actor.  Returns 0 with *imported set; PT_EINVAL with
  * *errors (new reference: [{row, pointer, message}]) when rows are bad;
  * PT_EINVAL with *errors NULL when the file is not CSV (detail in
- * pt_error_last()); PT_ENOTFOUND when the org does not exist.  progress,
- * if given, is called as rows are prepared (password hashing is slow).
+ * pt_error_last()); PT_ENOTFOUND when the org does not exist.  More than
+ * max_password_rows rows with a password (0: no limit) refuse the whole
+ * file (an error at /rows).  progress, if given, is called as rows are
+ * prepared (password hashing is slow).
  */
 int pt_people_import_csv(size_t *imported, json_t **errors, pt_store *store, const pt_config *cfg,
                          const char *org, const char *actor, const char *csv, size_t len,
-                         pt_import_progress_fn progress, void *progress_ctx);
+                         size_t max_password_rows, pt_import_progress_fn progress,
+                         void *progress_ctx);
+/* The limit POST .../people/import applies (the CLI has none). */
+#define PT_IMPORT_MAX_PASSWORD_ROWS 100
 
 /* Handlers split across files, registered by pt_routes_orgs. */
 void pt_people_create(pt_req *req, pt_res *res, void *ud);
@@ -104,6 +118,17 @@ void pt_people_list(pt_req *req, pt_res *res, void *ud);
 void pt_people_get(pt_req *req, pt_res *res, void *ud);
 void pt_people_patch(pt_req *req, pt_res *res, void *ud);
 void pt_people_import(pt_req *req, pt_res *res, void *ud);
+void pt_people_mfa_reset(pt_req *req, pt_res *res, void *ud);
 void pt_me_get(pt_req *req, pt_res *res, void *ud);
+
+/* ---- invitations (invitations.c) --------------------------------------- */
+
+void pt_invitation_create(pt_req *req, pt_res *res, void *ud);
+void pt_invitation_accept(pt_req *req, pt_res *res, void *ud);
+void pt_invitation_decline(pt_req *req, pt_res *res, void *ud);
+void pt_me_patch(pt_req *req, pt_res *res, void *ud);
+/* [{org, name, status, roles, invited_by, invited_at}] of an account
+ * record's pending invitations (new reference). */
+json_t *pt_invitations_view(pt_txn *txn, const json_t *account);
 
 #endif

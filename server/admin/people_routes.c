@@ -45,6 +45,8 @@ static void answer_failure(pt_res *res, pt_verr *v, int err, const char *what)
 {
     if (err == PT_EINVAL && pt_verr_any(v))
         pt_res_validation(res, pt_verr_take(v));
+    else if (err == PT_EEXISTS)
+        pt_res_problem(res, 409, "conflict", "%s", pt_error_last());
     else
         pt_org_answer_error(res, err, what);
 }
@@ -59,7 +61,6 @@ typedef struct person_create {
     pt_verr *v;
     json_t *rec;
     const char *password;
-    bool account_exists;
     int leaver_days;
     int32_t today;    /* the org's local date */
     const char *what; /* which record a PT_ENOTFOUND/PT_EEXISTS is about */
@@ -85,12 +86,19 @@ static int person_create_check(pt_txn *txn, void *ctx)
         return PT_EINVAL;
     const char *user = json_string_value(json_object_get(p->rec, "username"));
     p->what = "person";
-    if (pt_people_exists(&pc, user))
+    if (pt_people_exists(&pc, user)) {
+        pt_error_set("%s is already a person of this organisation", user);
         return PT_EEXISTS;
+    }
     err = pt_account_get(&acc, txn, user);
-    p->account_exists = err == 0;
     json_decref(acc);
-    return err == 0 || err == PT_ENOTFOUND ? 0 : err;
+    if (err == 0) {
+        pt_error_set("the username %s is already taken; to add an existing account to this "
+                     "organisation, invite it (POST /api/v1/orgs/%s/invitations)",
+                     user, p->org);
+        return PT_EEXISTS;
+    }
+    return err == PT_ENOTFOUND ? 0 : err;
 }
 
 static int person_create_write(pt_txn *txn, void *ctx)
@@ -100,7 +108,7 @@ static int person_create_write(pt_txn *txn, void *ctx)
     if (err < 0)
         return err;
     p->what = "person";
-    return pt_people_insert(txn, p->org, p->rec, p->account_exists ? NULL : p->hash, p->actor);
+    return pt_people_insert(txn, p->org, p->rec, p->hash, p->actor);
 }
 
 void pt_people_create(pt_req *req, pt_res *res, void *ud)
@@ -117,7 +125,7 @@ void pt_people_create(pt_req *req, pt_res *res, void *ud)
     person_create p = {.org = org, .body = body, .actor = c->username};
     char hash[128];
     int err = pt_store_read(app->store, person_create_check, &p);
-    if (err == 0 && p.password && !p.account_exists) {
+    if (err == 0 && p.password) {
         err = pt_password_hash(hash, p.password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
         p.hash = hash;
     }
@@ -309,6 +317,39 @@ void pt_people_patch(pt_req *req, pt_res *res, void *ud)
     json_decref(body);
 }
 
+/* ---- DELETE /api/v1/orgs/{org}/people/{username}/mfa ------------------- */
+
+typedef struct mfa_reset {
+    const char *org, *user, *actor;
+    bool was_enabled;
+} mfa_reset;
+
+static int mfa_reset_txn(pt_txn *txn, void *ctx)
+{
+    mfa_reset *m = ctx;
+    return pt_person_mfa_reset(&m->was_enabled, txn, m->org, m->user, m->actor);
+}
+
+void pt_people_mfa_reset(pt_req *req, pt_res *res, void *ud)
+{
+    (void)ud;
+    const char *org = pt_req_param(req, "org");
+    const pt_caller *c = pt_org_guard(req, res, org, PT_ROLE_PORTAL_ADMIN);
+    if (!c)
+        return;
+    mfa_reset m = {org, pt_req_param(req, "username"), c->username, false};
+    int err = pt_store_write(pt_req_app(req)->store, mfa_reset_txn, &m);
+    if (err == PT_ENOTFOUND) {
+        pt_res_problem(res, 404, "not_found", "%s", pt_error_last());
+        return;
+    }
+    if (err < 0) {
+        pt_res_error(res, err);
+        return;
+    }
+    pt_res_empty(res, 204);
+}
+
 /* ---- GET /api/v1/me ---------------------------------------------------- */
 
 typedef struct me_read {
@@ -377,6 +418,12 @@ static int me_read_txn(pt_txn *txn, void *ctx)
         "access_ends",
         c->status == PT_STATUS_LEAVER && c->access_ends >= 0 ? json_string(ends) : json_null(),
         "mfa_enabled", json_is_true(json_object_get(totp, "confirmed")), "memberships", mem);
+    if (r->out) {
+        json_t *d = json_object_get(acc, "default_org");
+        json_object_set_new(r->out, "default_org",
+                            json_is_string(d) ? json_incref(d) : json_null());
+        json_object_set_new(r->out, "invitations", pt_invitations_view(txn, acc));
+    }
     json_decref(acc);
     json_decref(org);
     json_decref(person);

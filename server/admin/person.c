@@ -63,6 +63,18 @@ int pt_people_insert(pt_txn *txn, const char *org, json_t *person, const char *p
     }
     if (err != PT_ENOTFOUND)
         return err;
+    /* An organisation never takes over an account by naming it: an
+     * existing username anywhere is a conflict, and the account can only
+     * join this organisation by accepting an invitation. */
+    if ((err = pt_account_get(&old, txn, user)) == 0) {
+        json_decref(old);
+        pt_error_set("the username %s is already taken; to add an existing account to this "
+                     "organisation, invite it (POST /api/v1/orgs/%s/invitations)",
+                     user, org);
+        return PT_EEXISTS;
+    }
+    if (err != PT_ENOTFOUND)
+        return err;
     pt_time_format(now, pt_clock_now());
     json_object_set_new(person, "created_at", json_string(now));
     json_object_set_new(person, "updated_at", json_string(now));
@@ -83,4 +95,50 @@ bool pt_people_exists(void *ctx, const char *username)
         return false;
     json_decref(p);
     return true;
+}
+
+/*
+ * A lost phone must not be a permanent lock-out, so an organisation's
+ * admin can remove a person's MFA; the person then signs in with the
+ * password and enrols again.  MFA belongs to the account, which may have
+ * memberships elsewhere, so only an organisation where the account is an
+ * active (accepted) member may do it: an invitation or a name is not
+ * enough.
+ */
+int pt_person_mfa_reset(bool *was_enabled, pt_txn *txn, const char *org, const char *username,
+                        const char *actor)
+{
+    json_t *acct = NULL;
+    *was_enabled = false;
+    pt_people_ctx pc = {txn, org};
+    int err = pt_account_get(&acct, txn, username);
+    if (err < 0 || !pt_people_exists(&pc, username)) {
+        json_decref(acct);
+        pt_error_set("%s is not a member of %s", username, org);
+        return err < 0 && err != PT_ENOTFOUND ? err : PT_ENOTFOUND;
+    }
+    bool member = false;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(acct, "orgs"), i, it)
+    {
+        if (json_is_string(it) && strcmp(json_string_value(it), org) == 0)
+            member = true;
+    }
+    if (!member) {
+        json_decref(acct);
+        pt_error_set("%s is not a member of %s", username, org);
+        return PT_ENOTFOUND;
+    }
+    *was_enabled = json_is_true(json_object_get(json_object_get(acct, "totp"), "confirmed"));
+    json_t *before = json_pack("{s:b}", "mfa_enabled", *was_enabled);
+    json_t *after = json_pack("{s:b}", "mfa_enabled", 0);
+    if (!before || !after || json_object_set_new(acct, "totp", json_null()) < 0)
+        err = PT_ENOMEM;
+    else if ((err = pt_account_put(txn, acct)) == 0)
+        err = pt_audit_append(txn, org, actor, "mfa.reset", username, before, after);
+    json_decref(before);
+    json_decref(after);
+    json_decref(acct);
+    return err;
 }

@@ -1,6 +1,7 @@
 /*
  * health.c - liveness, readiness, metrics, the OpenAPI document and (only
- * with --test-clock) the test clock control.  All public.
+ * with --test-clock) the test clock control.  All public but /metrics,
+ * which needs a system admin's token.
  */
 #include "app/app.h"
 #include "base/clock.h"
@@ -67,10 +68,18 @@ static char *append_store_gauges(char *text, size_t *len, pt_store *store)
     return out;
 }
 
+/* Metrics name every route, status and store size: operational detail for
+ * the installation's operators (a system admin's token, e.g. one from
+ * `portico token issue --user admin --ttl ...` for the scraper), not for
+ * anyone who can reach the port. */
 static void get_metrics(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
     pt_app *app = pt_req_app(req);
+    if (!pt_caller_has(pt_req_caller(req), PT_ROLE_SYSTEM_ADMIN)) {
+        pt_res_problem(res, 403, "forbidden", "metrics are for system administrators");
+        return;
+    }
     size_t len = 0;
     char *text = pt_metrics_render(app->metrics, &len);
     if (text)
@@ -127,8 +136,7 @@ int pt_routes_health(pt_app *app)
     rc =
         rc ? rc : pt_router_add(app->router, "GET", "/healthz", PT_ROUTE_PUBLIC, get_healthz, NULL);
     rc = rc ? rc : pt_router_add(app->router, "GET", "/readyz", PT_ROUTE_PUBLIC, get_readyz, NULL);
-    rc =
-        rc ? rc : pt_router_add(app->router, "GET", "/metrics", PT_ROUTE_PUBLIC, get_metrics, NULL);
+    rc = rc ? rc : pt_router_add(app->router, "GET", "/metrics", 0, get_metrics, NULL);
     rc = rc ? rc
             : pt_router_add(app->router, "GET", "/api/v1/openapi.json", PT_ROUTE_PUBLIC,
                             get_openapi, NULL);

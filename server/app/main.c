@@ -10,12 +10,14 @@
 #include "base/crypto.h"
 #include "base/log.h"
 #include "host/plugins.h"
+#include "http/cors.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const char pt_openapi_json[];
 extern const size_t pt_openapi_json_len;
@@ -49,7 +51,8 @@ static void app_free(pt_app *app)
     pt_plugins_unload(app);
     pt_router_free(app->router);
     pt_metrics_free(app->metrics);
-    pt_throttle_free(app->throttle);
+    pt_login_guard_free(app->login_guard);
+    pt_cors_free(app->cors);
     pt_token_cache_free(app->token_cache);
     pt_keys_free(app->keys);
     pt_store_close(app->store);
@@ -134,9 +137,18 @@ int main(int argc, char **argv)
         return fail(&app, "cannot open the store");
     if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
-    if (pt_throttle_new(&app.throttle, app.cfg.login_max_failures, app.cfg.login_window_secs) < 0)
+    if (pt_login_guard_new(&app.login_guard, &app.cfg) < 0)
         return fail(&app, "cannot create the login throttle");
+    /* Each Argon2id holds pwhash_mem for its run: bound how many run at
+     * once (default twice the cores) so a burst of logins cannot take the
+     * memory and the CPU of everything else. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned slots = app.cfg.pwhash_concurrency ? app.cfg.pwhash_concurrency
+                                                : (unsigned)(cpus > 0 && cpus < 512 ? cpus * 2 : 4);
+    pt_password_limit_set(slots, app.cfg.pwhash_wait_ms);
     /* Room for the tokens of a busy quarter hour: 16k slots, ~5 MiB. */
+    if (pt_cors_new(&app.cors) < 0 || pt_cors_reload(app.cors, app.store) < 0)
+        return fail(&app, "cannot load the CORS allow-list");
     if (pt_token_cache_new(&app.token_cache, 16384) < 0)
         return fail(&app, "cannot create the token cache");
 

@@ -8,6 +8,7 @@
 #define PT_AUTH_H
 
 #include "base/common.h"
+#include "base/config.h"
 #include "store/roles.h"
 #include "store/store.h"
 
@@ -78,11 +79,21 @@ void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_cla
 
 /* ---- passwords (password.c) -------------------------------------------- */
 
-/* Argon2id hash string (crypto_pwhash_str) into out (128 bytes). */
+/*
+ * At most max_concurrent Argon2id computations run at once in this process
+ * (0: no limit, the default); a caller waits up to wait_ms for a slot, then
+ * pt_password_hash/check/dummy_verify return PT_EBUSY (answer 503).
+ */
+void pt_password_limit_set(unsigned max_concurrent, unsigned wait_ms);
+/* Argon2id hash string (crypto_pwhash_str) into out (128 bytes); gated. */
 int pt_password_hash(char out[128], const char *password, unsigned long long ops, size_t mem);
+/* 0 when password matches hash, PT_EDENIED when not, PT_EBUSY; gated. */
+int pt_password_check(const char *hash, const char *password);
+/* The check itself, not gated (tests, and callers that hold no request). */
 bool pt_password_verify(const char *hash, const char *password);
-/* A fixed dummy verify so unknown users cost the same time as known ones. */
-void pt_password_dummy_verify(const char *password, unsigned long long ops, size_t mem);
+/* A fixed dummy verify so unknown users cost the same time as known ones;
+ * gated: 0, or PT_EBUSY. */
+int pt_password_dummy_verify(const char *password, unsigned long long ops, size_t mem);
 
 /* ---- TOTP (totp.c, RFC 6238 via liboath) -------------------------------- */
 
@@ -120,5 +131,47 @@ void pt_throttle_reset(pt_throttle *t, const char *username);
 /* Seconds until a blocked username may try again (for Retry-After); 0 if
  * not blocked.  (Added by auth.) */
 int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t now);
+/* The table as an expiring set: remember key for window_secs from now;
+ * known while remembered (and not evicted). */
+void pt_throttle_remember(pt_throttle *t, const char *key, int64_t now);
+bool pt_throttle_known(pt_throttle *t, const char *key, int64_t now);
+
+/* ---- login abuse limits (login_guard.c) ---------------------------------- */
+
+/*
+ * Everything that limits password guessing at login, over four tables:
+ * failures per username and per client address (both
+ * login_window_secs), the clients (username + address) that have signed
+ * in successfully before (30 days), and failures per such known client.
+ *
+ * A known client is checked only against its own count, so an attacker
+ * elsewhere who locks the username out does not keep its owner out; any
+ * other attempt is checked against both the username and the address
+ * (password spraying from one address stops after
+ * login_max_failures_per_address).
+ */
+typedef struct pt_login_guard pt_login_guard;
+typedef struct pt_login_attempt {
+    char user[272];
+    char addr[64];
+    char pair[336];
+    bool known;
+    const char *locked; /* after a refusal: "username", "address" or "client" */
+} pt_login_attempt;
+
+int pt_login_guard_new(pt_login_guard **out, const pt_config *cfg);
+void pt_login_guard_free(pt_login_guard *g);
+/* Reserves the attempt (counted as a failure until released or
+ * succeeded); returns 0, or the seconds to wait (429) with a->locked set. */
+int64_t pt_login_guard_reserve(pt_login_guard *g, pt_login_attempt *a, const char *username,
+                               const char *addr, int64_t now);
+/* Not a failure after all (e.g. the code is still to come, or busy). */
+void pt_login_guard_release(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+/* A successful sign-in: clears the counts and remembers the client. */
+void pt_login_guard_success(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+/* After a kept failure: what is now locked out ("username", "address",
+ * "client") and for how long, or NULL. */
+const char *pt_login_guard_locked(pt_login_guard *g, const pt_login_attempt *a, int64_t now,
+                                  int64_t *secs);
 
 #endif

@@ -218,12 +218,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * Login without an org: the first membership in id order that the person
- * can use today.  An expired leaver membership is skipped rather than
- * chosen, because any organisation may add a known username as a
- * membership (with any termination date), and must not thereby lock the
- * person out of their other organisations.  A system admin with nothing
- * usable gets a token with no org, like one with no memberships at all.
+ * Login without an org: the account's default_org when it is usable today,
+ * else the first membership in id order that the person can use today.
+ * Only accepted memberships are in `orgs` (an invitation is not), so this
+ * never lands in an organisation the person has not accepted.  An expired leaver membership is
+ * skipped rather than chosen, because any organisation may add a known username as a membership
+ * (with any termination date), and must not thereby lock the person out of their other
+ * organisations.  A system admin with nothing usable gets a token with no org, like one with no
+ * memberships at all.
  */
 static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
 {
@@ -242,6 +244,15 @@ static int pick_org(session_ctx *ctx, pt_txn *txn, const json_t *acct)
     }
     if (k > 1)
         qsort(ids, k, sizeof *ids, cmp_str);
+    /* The account's chosen default (PATCH /me) is tried first. */
+    const char *def = json_string_value(json_object_get(acct, "default_org"));
+    for (size_t i = 1; def && i < k; i++) {
+        if (strcmp(ids[i], def) == 0) {
+            memmove(ids + 1, ids, i * sizeof *ids);
+            ids[0] = def;
+            break;
+        }
+    }
     for (size_t i = 0; i < k; i++) {
         pt_strlcpy(ctx->c.org, ids[i], sizeof ctx->c.org);
         err = pt_membership_load(&ctx->c, txn);
@@ -331,8 +342,39 @@ static void too_many_attempts(pt_res *res, int64_t retry_after)
     char ra[32];
     snprintf(ra, sizeof ra, "%lld", (long long)retry_after);
     pt_res_header(res, "Retry-After", ra);
-    pt_res_problem(res, 429, "too_many_attempts",
-                   "too many failed sign-ins for this user; try again later");
+    pt_res_problem(res, 429, "too_many_attempts", "too many failed sign-ins; try again later");
+}
+
+/* A username as it may appear in a log line: what a client sent is cut
+ * short and anything outside the username alphabet becomes '?', so a
+ * crafted name cannot forge log lines. */
+static void log_safe(char out[72], const char *in)
+{
+    size_t n = 0;
+    for (; in && in[n] && n < 64; n++) {
+        unsigned char ch = (unsigned char)in[n];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || strchr("._@-:", ch);
+        out[n] = ok ? (char)ch : '?';
+    }
+    out[n] = 0;
+    if (in && in[n])
+        pt_strlcpy(out + n, "...", 4);
+}
+
+/* Failed sign-ins and lock-outs are logged with username and address
+ * (never the password), so an operator can see guessing and spraying. */
+static void log_failure(pt_app *app, const pt_login_attempt *a, const char *why, int64_t now)
+{
+    char user[72], addr[72];
+    int64_t secs;
+    log_safe(user, a->user);
+    log_safe(addr, a->addr);
+    pt_log_warn("auth", "login failed for %s from %s: %s", user, addr, why);
+    const char *locked = pt_login_guard_locked(app->login_guard, a, now, &secs);
+    if (locked)
+        pt_log_warn("auth", "login locked out for %s from %s: %s limit reached, %llds", user, addr,
+                    locked, (long long)secs);
 }
 
 /*
@@ -353,6 +395,7 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     session_ctx sctx;
     bool keep_failure = false; /* the reserved attempt stays counted */
     bool reserved = false;
+    pt_login_attempt att;
     int64_t now = 0;
     int err;
 
@@ -370,7 +413,8 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     }
 
     now = pt_clock_now();
-    int64_t wait = pt_throttle_reserve(app->throttle, username, now);
+    int64_t wait =
+        pt_login_guard_reserve(app->login_guard, &att, username, pt_req_client_addr(req), now);
     if (wait > 0) {
         too_many_attempts(res, wait);
         goto done;
@@ -384,14 +428,15 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         goto done;
     }
     const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
-    if (!hash) {
-        pt_password_dummy_verify(password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
-        keep_failure = true;
-        invalid_credentials(res);
+    err = hash ? pt_password_check(hash, password)
+               : pt_password_dummy_verify(password, app->cfg.pwhash_ops, app->cfg.pwhash_mem);
+    if (err == PT_EBUSY) { /* not an attempt: nothing was checked */
+        pt_res_error(res, err);
         goto done;
     }
-    if (!pt_password_verify(hash, password)) {
+    if (!hash || err < 0) {
         keep_failure = true;
+        log_failure(app, &att, hash ? "wrong password" : "unknown user", now);
         invalid_credentials(res);
         goto done;
     }
@@ -407,6 +452,7 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         if (!pt_totp_check(&sctx.otp_step, json_string_value(json_object_get(totp, "secret")), otp,
                            now, last)) {
             keep_failure = true;
+            log_failure(app, &att, "wrong one-time code", now);
             pt_res_problem(res, 401, "mfa_required", "the one-time code is not valid");
             goto done;
         }
@@ -426,23 +472,25 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     sctx.now = now;
     sctx.ttl = app->cfg.refresh_ttl;
     err = pt_store_write(app->store, login_txn, &sctx);
-    if (sctx.outcome == OUT_OTP_USED)
+    if (sctx.outcome == OUT_OTP_USED) {
         keep_failure = true;
+        log_failure(app, &att, "one-time code already used", now);
+    }
     if (answer_outcome(res, sctx.outcome))
         goto done;
     if (err < 0) {
         pt_res_error(res, err);
         goto done;
     }
-    pt_throttle_reset(app->throttle, username);
+    pt_login_guard_success(app->login_guard, &att, now);
     reserved = false;
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
-    pt_log_info("auth", "login %s org=%s mfa=%d", username, sctx.c.org[0] ? sctx.c.org : "-",
-                (int)mfa);
+    pt_log_info("auth", "login %s org=%s mfa=%d from %s", username,
+                sctx.c.org[0] ? sctx.c.org : "-", (int)mfa, pt_req_client_addr(req));
 
 done:
     if (reserved && !keep_failure)
-        pt_throttle_release(app->throttle, username, now);
+        pt_login_guard_release(app->login_guard, &att, now);
     session_ctx_reset(&sctx);
     json_decref(actx.account);
     json_decref(body);
@@ -588,12 +636,89 @@ static int mfa_enrol_txn(pt_txn *txn, void *vctx)
     return err;
 }
 
+/*
+ * The body of an MFA change, with `password` required (and `otp` when
+ * asked); an empty body counts as {} so a client that sends none learns
+ * which fields are missing (422).  false after answering.
+ */
+static bool mfa_body(pt_req *req, pt_res *res, json_t **body, const char **password,
+                     const char **otp)
+{
+    static const char *const allowed[] = {"password", "otp", NULL};
+    size_t len;
+    *body = NULL;
+    pt_req_body(req, &len);
+    if (len == 0)
+        *body = json_object();
+    else if (pt_req_json_object(req, res, body) < 0)
+        return false;
+    pt_verr *v = pt_verr_new();
+    pt_v_no_unknown(v, *body, "", otp ? allowed : (const char *const[]){"password", NULL});
+    *password = pt_v_string(v, *body, "password", "/password", true, 1, 4096);
+    if (otp)
+        *otp = pt_v_string(v, *body, "otp", "/otp", true, 1, 16);
+    bool ok = !pt_verr_any(v);
+    if (!ok)
+        pt_res_validation(res, pt_verr_take(v));
+    pt_verr_free(v);
+    return ok;
+}
+
+/*
+ * Asks for the current password again, so that a stolen access token
+ * alone cannot change MFA.  Wrong passwords count against the same limits
+ * as logins (a token is no licence to guess), and are logged.  false
+ * after answering 401 invalid_credentials, 429 or 503.
+ */
+static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char *password)
+{
+    pt_app *app = pt_req_app(req);
+    pt_login_attempt att;
+    int64_t now = pt_clock_now();
+    int64_t wait =
+        pt_login_guard_reserve(app->login_guard, &att, c->username, pt_req_client_addr(req), now);
+    if (wait > 0) {
+        too_many_attempts(res, wait);
+        return false;
+    }
+    account_ctx actx = {c->username, NULL};
+    int err = pt_store_read(app->store, account_read_txn, &actx);
+    const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
+    if (err == 0)
+        err = hash ? pt_password_check(hash, password) : PT_EDENIED;
+    json_decref(actx.account);
+    if (err == PT_EDENIED) {
+        log_failure(app, &att, "wrong password for an MFA change", now);
+        invalid_credentials(res);
+        return false;
+    }
+    pt_login_guard_release(app->login_guard, &att, now);
+    return !answer_account_error(res, err);
+}
+
+/* A leaver enrols no more: MFA is for getting at pay documents after
+ * leaving, and must be set up by the person while still employed. */
+static bool mfa_enrol_allowed(pt_res *res, const pt_caller *c)
+{
+    if (c->status != PT_STATUS_LEAVER)
+        return true;
+    pt_res_problem(res, 403, "forbidden",
+                   "MFA enrolment must happen while employed, before the termination date");
+    return false;
+}
+
 static void h_mfa_enrol(pt_req *req, pt_res *res, void *ud)
 {
     (void)ud;
     const pt_caller *c = caller_or_401(req, res);
     char secret[64];
-    if (!c)
+    json_t *body = NULL;
+    const char *password;
+    if (!c || !mfa_enrol_allowed(res, c))
+        return;
+    bool ok = mfa_body(req, res, &body, &password, NULL) && mfa_reauth(req, res, c, password);
+    json_decref(body);
+    if (!ok)
         return;
     if (pt_totp_new_secret(secret) < 0) {
         pt_res_error(res, PT_ERR);
@@ -651,7 +776,7 @@ static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
     (void)ud;
     const pt_caller *c = caller_or_401(req, res);
     json_t *body = NULL;
-    if (!c)
+    if (!c || !mfa_enrol_allowed(res, c))
         return;
     if (pt_req_json_object(req, res, &body) < 0)
         return;
@@ -670,6 +795,58 @@ static void h_mfa_confirm(pt_req *req, pt_res *res, void *ud)
 done:
     json_decref(body);
     pt_verr_free(v);
+}
+
+/* ---- DELETE /api/v1/me/mfa/totp ------------------------------------------ */
+
+/* Removing MFA takes the password (checked before) and a current code,
+ * spent like a login's, so neither a stolen token nor a stolen password
+ * alone can switch it off. */
+static int mfa_remove_txn(pt_txn *txn, void *vctx)
+{
+    mfa_ctx *ctx = vctx;
+    json_t *acct = NULL;
+    int err = mfa_account_get(&acct, txn, ctx);
+    if (err < 0)
+        return err;
+    json_t *totp = json_object_get(acct, "totp");
+    int64_t last = (int64_t)json_integer_value(json_object_get(totp, "last_step"));
+    if (!json_is_true(json_object_get(totp, "confirmed"))) {
+        ctx->outcome = OUT_CONFLICT;
+        err = PT_ECONFLICT;
+    } else if (!pt_totp_check(NULL, json_string_value(json_object_get(totp, "secret")), ctx->otp,
+                              ctx->now, last)) {
+        ctx->outcome = OUT_OTP_USED;
+        err = PT_EDENIED;
+    } else if (json_object_set_new(acct, "totp", json_null()) < 0) {
+        err = PT_ENOMEM;
+    } else if ((err = pt_account_put(txn, acct)) == 0 && ctx->c->org[0]) {
+        err = pt_audit_append(txn, ctx->c->org, ctx->c->username, "mfa.disable", ctx->c->username,
+                              NULL, NULL);
+    }
+    json_decref(acct);
+    return err;
+}
+
+static void h_mfa_remove(pt_req *req, pt_res *res, void *ud)
+{
+    (void)ud;
+    const pt_caller *c = caller_or_401(req, res);
+    json_t *body = NULL;
+    const char *password, *otp;
+    if (!c)
+        return;
+    if (mfa_body(req, res, &body, &password, &otp) && mfa_reauth(req, res, c, password)) {
+        mfa_ctx ctx = {c, NULL, otp, pt_clock_now(), OUT_OK};
+        int err = pt_store_write(pt_req_app(req)->store, mfa_remove_txn, &ctx);
+        if (ctx.outcome == OUT_CONFLICT)
+            pt_res_problem(res, 409, "conflict", "MFA is not enabled for this account");
+        else if (!answer_outcome(res, ctx.outcome) && !answer_account_error(res, err)) {
+            pt_log_info("auth", "mfa removed by %s", c->username);
+            pt_res_empty(res, 204);
+        }
+    }
+    json_decref(body);
 }
 
 /* ---- registration ------------------------------------------------------- */
@@ -701,6 +878,7 @@ int pt_routes_auth(pt_app *app)
         {"POST", "/api/v1/auth/logout", 0, h_logout},
         {"GET", "/.well-known/jwks.json", PT_ROUTE_PUBLIC, h_jwks},
         {"POST", "/api/v1/me/mfa/totp", 0, h_mfa_enrol},
+        {"DELETE", "/api/v1/me/mfa/totp", 0, h_mfa_remove},
         {"POST", "/api/v1/me/mfa/totp/confirm", 0, h_mfa_confirm},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {

@@ -23,12 +23,24 @@ typedef struct authn_ctx {
     int64_t now;
 } authn_ctx;
 
+/*
+ * The session must be live and belong to the token's subject and
+ * organisation: a token naming one account with the sid of another's
+ * session is refused, so a session can never vouch for anyone else.
+ */
 static int authn_txn(pt_txn *txn, void *vctx)
 {
     authn_ctx *ctx = vctx;
+    pt_session s;
     int err = pt_session_live(txn, ctx->c->sid, ctx->now);
     if (err < 0)
         return err;
+    if ((err = pt_session_get(&s, txn, ctx->c->sid)) < 0)
+        return err;
+    if (strcmp(s.username, ctx->c->username) != 0 || strcmp(s.org, ctx->c->org) != 0) {
+        pt_error_set("the session belongs to another account");
+        return PT_ENOTFOUND;
+    }
     return pt_membership_load(ctx->c, txn);
 }
 

@@ -193,3 +193,31 @@ void pt_throttle_reset(pt_throttle *t, const char *username)
             memset(&b[i], 0, sizeof b[i]);
     pthread_mutex_unlock(&t->lock);
 }
+
+/*
+ * The same table doubles as a bounded, expiring set (the known clients of
+ * login_guard.c): remembering a key opens a fresh window for it, and the
+ * key is known until that window ends or the slot is evicted.
+ */
+void pt_throttle_remember(pt_throttle *t, const char *key, int64_t now)
+{
+    if (!t || !key)
+        return;
+    uint64_t k = name_key(t, key);
+    pthread_mutex_lock(&t->lock);
+    th_entry *e = find_or_add(t, k, now);
+    e->window_start = now;
+    e->last = now;
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool pt_throttle_known(pt_throttle *t, const char *key, int64_t now)
+{
+    if (!t || !key)
+        return false;
+    uint64_t k = name_key(t, key);
+    pthread_mutex_lock(&t->lock);
+    bool known = find(t, k, now) != NULL;
+    pthread_mutex_unlock(&t->lock);
+    return known;
+}

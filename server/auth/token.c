@@ -345,6 +345,63 @@ json_t *pt_keys_jwks(const pt_keys *k)
                      "P-256", "x", k->x, "y", k->y, "kid", k->kid, "alg", "ES256", "use", "sig");
 }
 
+/* ---- low-S signatures ------------------------------------------------------ */
+
+/*
+ * An ECDSA signature (r, s) is equally valid as (r, n - s), so every token
+ * has a twin with a different signature: a cache or a deny-list keyed by
+ * the token text could be side-stepped with it.  Only the low form
+ * (s <= n/2) is issued and accepted.  Big-endian 32-byte arithmetic.
+ */
+static const unsigned char p256_n[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+static const unsigned char p256_half_n[32] = {
+    0x7F, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xDE, 0x73, 0x7D, 0x56, 0xD3, 0x8B, 0xCF, 0x42, 0x79, 0xDC, 0xE5, 0x61, 0x7E, 0x31, 0x92, 0xA8};
+
+static bool s_is_high(const unsigned char s[32])
+{
+    return memcmp(s, p256_half_n, 32) > 0;
+}
+
+/* s = n - s */
+static void s_negate(unsigned char s[32])
+{
+    int borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        int d = (int)p256_n[i] - (int)s[i] - borrow;
+        borrow = d < 0;
+        s[i] = (unsigned char)(d + (borrow ? 256 : 0));
+    }
+}
+
+/* Rewrites the signature part of a compact ES256 token to its low-S form
+ * in place (same length: 64 bytes encode to 86 characters either way). */
+static int token_low_s(char *token)
+{
+    char *dot = strrchr(token, '.');
+    size_t n = 0;
+    unsigned char *sig = dot ? b64url_decode(dot + 1, strlen(dot + 1), &n) : NULL;
+    if (!sig || n != 64) {
+        free(sig);
+        pt_error_set("unexpected signature from the signer");
+        return PT_ERR;
+    }
+    if (s_is_high(sig + 32)) {
+        char enc[96];
+        s_negate(sig + 32);
+        b64url(enc, sizeof enc, sig, 64);
+        if (strlen(enc) != strlen(dot + 1)) {
+            free(sig);
+            return PT_ERR;
+        }
+        memcpy(dot + 1, enc, strlen(enc));
+    }
+    free(sig);
+    return 0;
+}
+
 /* ---- signing ------------------------------------------------------------ */
 
 /*
@@ -394,7 +451,11 @@ int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud
         pt_error_set("cannot sign the access token");
         goto done;
     }
-    err = 0;
+    if ((err = token_low_s(*out)) < 0) {
+        free(*out);
+        *out = NULL;
+        goto done;
+    }
 done:
     jwt_free(jwt);
     free(grants);
@@ -597,7 +658,7 @@ int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, con
 
     if (!(hdr = decode_json_part(token, hlen)) || !header_ok(hdr, k))
         goto bad;
-    if (!(sig = b64url_decode(d2 + 1, slen, &siglen)) || siglen != 64)
+    if (!(sig = b64url_decode(d2 + 1, slen, &siglen)) || siglen != 64 || s_is_high(sig + 32))
         goto bad;
     if (!es256_verify(k->pub, token, (size_t)(d2 - token), sig))
         goto bad;

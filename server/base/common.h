@@ -27,6 +27,8 @@ enum pt_error {
     PT_EDENIED = -8,   /* not allowed */
     PT_ETOOBIG = -9,   /* input over a configured limit */
     PT_ESTOP = -10,    /* a scan callback asked to stop early (not a failure) */
+    /* -11 is PORTICO_EBADREQUEST in the portlet interface: not reused */
+    PT_EBUSY = -12, /* a bounded resource stayed full: try again shortly (503) */
 };
 
 /* Sets the detail for the last error on this thread (printf-style). */

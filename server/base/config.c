@@ -38,6 +38,9 @@ void pt_config_defaults(pt_config *cfg)
     cfg->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
     cfg->login_max_failures = 5;
     cfg->login_window_secs = 900;
+    cfg->login_max_failures_per_address = 20;
+    cfg->pwhash_concurrency = 0;
+    cfg->pwhash_wait_ms = 1000;
     cfg->log_level = PT_LOG_INFO;
 }
 
@@ -126,6 +129,9 @@ static const field fields[] = {
     FNUM(pwhash_mem, K_SIZE, 8192, (unsigned long long)1 << 34),
     FNUM(login_max_failures, K_UINT, 1, 1000000),
     FNUM(login_window_secs, K_UINT, 1, 86400 * 30),
+    FNUM(login_max_failures_per_address, K_UINT, 1, 1000000),
+    FNUM(pwhash_concurrency, K_UINT, 0, 1024),
+    FNUM(pwhash_wait_ms, K_UINT, 0, 60000),
     {"test_clock", K_BOOL, offsetof(pt_config, test_clock), 0, 0, 0},
     {"log_level", K_LEVEL, offsetof(pt_config, log_level), 0, 0, 0},
 };

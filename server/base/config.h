@@ -26,18 +26,21 @@ typedef struct pt_config {
      * none): see pt_req_client_addr. */
     char trusted_proxies[PT_TRUSTED_PROXIES_MAX][48];
     unsigned ntrusted_proxies;
-    size_t map_size;               /* LMDB initial map (default 64 MiB) */
-    size_t map_size_max;           /* growth ceiling (default 64 GiB) */
-    char issuer[256];              /* JWT iss (default "portico") */
-    char audience[256];            /* JWT aud (default "portico-api") */
-    unsigned access_ttl;           /* seconds (default 900) */
-    unsigned refresh_ttl;          /* seconds (default 30 days) */
-    unsigned long long pwhash_ops; /* Argon2id opslimit (default libsodium INTERACTIVE) */
-    size_t pwhash_mem;             /* Argon2id memlimit bytes (default INTERACTIVE) */
-    unsigned login_max_failures;   /* per username in the window (default 5) */
-    unsigned login_window_secs;    /* default 900 */
-    bool test_clock;               /* enables PUT /api/v1/_test/clock */
-    bool demo;                     /* load demo data at start */
+    size_t map_size;                         /* LMDB initial map (default 64 MiB) */
+    size_t map_size_max;                     /* growth ceiling (default 64 GiB) */
+    char issuer[256];                        /* JWT iss (default "portico") */
+    char audience[256];                      /* JWT aud (default "portico-api") */
+    unsigned access_ttl;                     /* seconds (default 900) */
+    unsigned refresh_ttl;                    /* seconds (default 30 days) */
+    unsigned long long pwhash_ops;           /* Argon2id opslimit (default libsodium INTERACTIVE) */
+    size_t pwhash_mem;                       /* Argon2id memlimit bytes (default INTERACTIVE) */
+    unsigned login_max_failures;             /* per username in the window (default 5) */
+    unsigned login_window_secs;              /* default 900 */
+    unsigned login_max_failures_per_address; /* per client address in the window (20) */
+    unsigned pwhash_concurrency;             /* Argon2id at once; 0 = 2 x online CPUs */
+    unsigned pwhash_wait_ms;                 /* wait for a slot before 503 (default 1000) */
+    bool test_clock;                         /* enables PUT /api/v1/_test/clock */
+    bool demo;                               /* load demo data at start */
     int log_level;
     bool print_routes; /* --routes: print "METHOD PATTERN" lines and exit */
 } pt_config;

@@ -2,12 +2,12 @@
  * http/app.h - the server context (pt_app) handed to every handler through
  * pt_req_app().  Built once at start-up in app/main.c; read-only afterwards
  * except for the parts that carry their own locks (store, metrics,
- * throttle).
+ * login guard).
  *
  * Why here and not in app/: http.c reads the router, the listen settings
  * and the metrics from it, and every layer above http/ hands it around, so
  * it must live no higher than http/.  Members owned by higher layers (auth
- * keys, throttle, token cache, portlets) are forward-declared pointers, and
+ * keys, login guard, token cache, portlets) are forward-declared pointers, and
  * authenticating a request goes through the `authenticate` hook that
  * app/main.c sets to pt_auth_authenticate: http/ never includes auth/.
  */
@@ -22,7 +22,8 @@
 
 struct pt_app;
 struct pt_keys;
-struct pt_throttle;
+struct pt_login_guard;
+struct pt_cors;
 struct pt_plugins;
 struct pt_token_cache;
 
@@ -38,12 +39,13 @@ typedef struct pt_app {
     struct pt_keys *keys;
     pt_metrics *metrics;
     pt_router *router;
-    struct pt_throttle *throttle;
+    struct pt_login_guard *login_guard;
     struct pt_plugins *plugins;
     const char *openapi_json; /* the embedded spec, served as-is */
     size_t openapi_len;
     struct pt_token_cache *token_cache; /* NULL: verify every request */
     pt_authenticate_fn authenticate;    /* NULL: every token is refused */
+    struct pt_cors *cors;               /* NULL: no origin is allowed */
 } pt_app;
 
 #endif

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "http/app.h"
+#include "http/cors.h"
 #include "http/json_parse.h"
 
 #include <civetweb.h>
@@ -540,6 +541,11 @@ void pt_res_error(pt_res *res, int err)
     case PT_ETOOBIG:
         pt_res_problem(res, 413, "payload_too_large", "%s", *detail ? detail : "too large");
         break;
+    case PT_EBUSY:
+        pt_res_header(res, "Retry-After", "1");
+        pt_res_problem(res, 503, "server_busy", "%s",
+                       *detail ? detail : "the server is busy; try again shortly");
+        break;
     default:
         pt_log_error("http", "internal error %d: %s", err, detail);
         pt_res_problem(res, 500, "internal_error", "the server could not complete the request");
@@ -671,6 +677,48 @@ static void run_routed(pt_req *req, pt_res *res)
         pt_log_error("http", "handler for %s %s set no response", req->method, req->match.pattern);
         pt_res_problem(res, 500, "internal_error", "the server could not complete the request");
     }
+}
+
+/* ---- CORS -------------------------------------------------------------- */
+
+/*
+ * Answered here, not by CivetWeb (whose own CORS options are switched off
+ * in pt_http_start: it would answer every preflight with "*").  An origin
+ * on an organisation's allow-list (http/cors.h) gets its own name back,
+ * never "*", and no credentials: the API uses bearer tokens only.
+ */
+static bool cors_preflight(pt_req *req, pt_res *res)
+{
+    const char *origin = pt_req_header(req, "Origin");
+    if (strcmp(req->method, "OPTIONS") != 0 || !origin ||
+        !pt_req_header(req, "Access-Control-Request-Method"))
+        return false;
+    if (!pt_cors_allowed(req->app->cors, origin)) {
+        pt_res_problem(res, 403, "forbidden", "this origin is not allowed");
+        return true;
+    }
+    pt_res_empty(res, 204);
+    pt_res_header(res, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    pt_res_header(res, "Access-Control-Allow-Headers",
+                  "Authorization, Content-Type, If-None-Match");
+    pt_res_header(res, "Access-Control-Max-Age", "600");
+    return true;
+}
+
+/* Every answer to a request with an Origin varies by it; an allowed one
+ * may read the body and the headers a client needs. */
+static void cors_headers(pt_req *req, pt_res *res)
+{
+    const char *origin = pt_req_header(req, "Origin");
+    if (!origin)
+        return;
+    pt_res_header(res, "Vary", "Origin");
+    if (!pt_cors_allowed(req->app->cors, origin))
+        return;
+    pt_res_header(res, "Access-Control-Allow-Origin", origin);
+    if (strcmp(req->method, "OPTIONS") != 0)
+        pt_res_header(res, "Access-Control-Expose-Headers",
+                      "ETag, Location, Retry-After, WWW-Authenticate");
 }
 
 static void route_request(pt_req *req)
@@ -845,13 +893,16 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
         ok = ok && buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                               res->ctype ? res->ctype : "text/plain", res->len);
     }
-    /* API answers are personal: not stored by default.  A handler that
-     * sets its own Cache-Control (ETag'd dashboards revalidate) wins. */
+    /* Every answer (errors and health too) is not stored by default: API
+     * answers are personal.  A handler that sets its own Cache-Control
+     * (ETag'd dashboards revalidate, the JWKS is public) wins.  nosniff
+     * keeps a browser from reading a JSON or text body as anything else. */
     bool own_cc = false;
     for (size_t i = 0; i < res->nhdrs; i++)
         own_cc = own_cc || strcasecmp(res->hdrs[i].name, "Cache-Control") == 0;
-    if (!own_cc && (strncmp(req->path, "/api/", 5) == 0 || status == 401))
+    if (!own_cc)
         ok = ok && buf_printf(&b, "Cache-Control: no-store\r\n");
+    ok = ok && buf_printf(&b, "X-Content-Type-Options: nosniff\r\n");
     for (size_t i = 0; i < res->nhdrs; i++)
         ok = ok && buf_printf(&b, "%s: %s\r\n", res->hdrs[i].name, res->hdrs[i].value);
     if (req->id[0])
@@ -1101,11 +1152,14 @@ static int on_request(struct mg_connection *conn, void *ud)
         res.close = true;
     } else if (read_body(conn, req, &res, body_cap(&h->app->cfg, req),
                          h->app->cfg.body_timeout_ms ? h->app->cfg.body_timeout_ms : 30000)) {
-        if (req->route_rc == 0)
+        if (cors_preflight(req, &res))
+            ;
+        else if (req->route_rc == 0)
             run_routed(req, &res);
         else
             answer_unrouted(req, &res);
     }
+    cors_headers(req, &res);
     send_response(conn, req, &res);
     if (res.close && !framing)
         drain_body(conn); /* a body of unknown length is not drained */
@@ -1163,6 +1217,10 @@ int pt_http_start(pt_http **out, struct pt_app *app)
                           "1", "enable_keep_alive", "yes", "request_timeout_ms", req_to,
                           "keep_alive_timeout_ms", ka_to, "linger_timeout_ms", "500",
                           "connection_queue", "1024", "listen_backlog", "1024", "decode_url", "no",
+                          /* CORS is ours (cors_preflight): CivetWeb's own
+                           * would allow every origin ("*"). */
+                          "access_control_allow_origin", "", "access_control_allow_methods", "",
+                          "access_control_allow_headers", "",
                           /* Room for headers up to 64 KiB so an oversized
                            * token reaches our own check (401) instead of
                            * CivetWeb's plain-text 400. */

@@ -116,7 +116,8 @@ void pt_res_problem(pt_res *res, int status, const char *code, const char *fmt, 
 /* 422 validation_failed with errors: [{pointer, message}] (steals errors). */
 void pt_res_validation(pt_res *res, json_t *errors);
 /* Maps a pt_error from a model call to a problem (PT_ENOTFOUND -> 404 ...),
- * using pt_error_last() as the detail. 5xx only for PT_EIO/PT_ENOMEM/PT_ERR. */
+ * using pt_error_last() as the detail. 5xx only for PT_EIO/PT_ENOMEM/PT_ERR,
+ * and 503 server_busy with Retry-After for PT_EBUSY. */
 void pt_res_error(pt_res *res, int err);
 /* Status already set on res (0 if none yet). */
 int pt_res_status(const pt_res *res);

@@ -91,6 +91,10 @@ int pt_account_ensure(pt_txn *txn, const char *username, const char *password_ha
             return PT_ENOMEM;
         if (password_hash && *password_hash)
             json_object_set_new(acc, "password_hash", json_string(password_hash));
+        /* The organisation that made the account is where a login
+         * without `org` lands until the holder chooses otherwise. */
+        if (org && *org)
+            json_object_set_new(acc, "default_org", json_string(org));
     } else if (err < 0) {
         return err;
     } else if (system_admin) {

@@ -6,7 +6,9 @@
  * Records are JSON objects (stored compactly):
  *   account  (PT_T_ACCOUNTS, key username):
  *     {username, password_hash, system_admin, orgs: [org...],
- *      totp: {secret, confirmed, last_step?}, created_at}
+ *      totp: {secret, confirmed, last_step?}, created_at,
+ *      default_org?, invitations?: {org: {person, invited_by, invited_at}}}
+ *     (orgs: accepted memberships only; an invitation is no membership)
  *     (last_step: the TOTP time step last accepted; codes are single-use)
  *   org      (PT_T_ORGS, key org):
  *     {id, name, settings: {leaver_access_days, time_zone?, branding: {...},
@@ -33,8 +35,9 @@
 /* New reference, or PT_ENOTFOUND. */
 int pt_account_get(json_t **out, pt_txn *txn, const char *username);
 int pt_account_put(pt_txn *txn, const json_t *account);
-/* Creates the account if new (hashing password if given); adds org to its
- * memberships if org is non-NULL.  Never changes an existing password. */
+/* Creates the account if new (with the given password hash, and org as
+ * its default_org); adds org to its memberships if org is non-NULL.
+ * Never changes an existing password. */
 int pt_account_ensure(pt_txn *txn, const char *username, const char *password_hash, const char *org,
                       bool system_admin);
 

@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t imported = 12345, before = people(), last = 0;
     json_t *errors = NULL;
     int err = pt_people_import_csv(&imported, &errors, store, &cfg, "alpha", "fuzzer",
-                                   (const char *)data, size, progress, &last);
+                                   (const char *)data, size, 0, progress, &last);
     size_t after = people();
     if (err == 0) {
         if (errors || after - before != imported || after < before) {

@@ -120,6 +120,8 @@ def ecdsa_sign(d, msg):
         if r == 0:
             continue
         s = pow(k, -1, _N) * (z + r * d) % _N
+        if s > _N // 2:  # porticod accepts only low-S signatures
+            s = _N - s
         if s:
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
@@ -565,6 +567,18 @@ class PorticoTestCase(unittest.TestCase):
             body["password"] = password
         r = self.api.post(API + "/orgs/%s/people" % org, body, token=token or self.as_admin())
         self.assertEqual(r.status, 201, "create person %s/%s: %r" % (org, username, r))
+        return r.body
+
+    def add_member(self, org, username, password, token=None, **fields):
+        """Adds an existing account to another organisation the only way
+        there is: an admin invites it, the holder (signed in) accepts."""
+        body = self.person_body(username, **fields)
+        r = self.api.post(API + "/orgs/%s/invitations" % org, body,
+                          token=token or self.as_admin())
+        self.assertEqual(r.status, 201, "invite %s to %s: %r" % (username, org, r))
+        tok = self.token(username, password)
+        r = self.api.post(API + "/me/invitations/%s/accept" % org, token=tok)
+        self.assertEqual(r.status, 200, "accept %s into %s: %r" % (username, org, r))
         return r.body
 
     def set_clock(self, when):

@@ -27,7 +27,7 @@ class AuthTest(h.PorticoTestCase):
             self.create_org("auth-b", "Auth B")
             self.create_org("auth-c", "Auth C")
             self.create_person("auth-a", "alice", PW, roles=["hr_admin"])
-            self.create_person("auth-b", "alice", "another-password-b")
+            self.add_member("auth-b", "alice", PW)
             type(self).orgs_made = True
 
     def me(self, token):
@@ -76,37 +76,48 @@ class AuthTest(h.PorticoTestCase):
         _, c, _ = h.jwt_parts(self.token("alice", PW, org="auth-b"))
         self.assertEqual(c["org"], "auth-b")
         self.assertEqual(c["roles"], [])
-        # "first" is by org id, not by when the membership was added
+        # without a default_org, "first" is by org id, not by when the
+        # membership was added
         self.create_person("auth-c", "order-p", PW)
-        self.create_person("auth-b", "order-p")
+        self.add_member("auth-b", "order-p", PW)
+        tok = self.token("order-p", PW)
+        r = self.api.patch(API + "/me", {"default_org": None}, token=tok)
+        self.assertEqual(r.status, 200, r)
         _, c, _ = h.jwt_parts(self.token("order-p", PW))
         self.assertEqual(c["org"], "auth-b")
 
     def test_login_without_org_skips_expired_leaver_membership(self):
-        # An admin of auth-a may add a username known elsewhere as a member
-        # of auth-a, with any termination date.  That must not lock the
-        # person out of a login without org (auth-a sorts first).
+        # A membership of auth-a with a past termination date must not
+        # lock the person out of a login without org (auth-a sorts first
+        # and is the default).
         self.create_person("auth-a", "a-portal-admin", PW, roles=["portal_admin"])
         a_admin = self.token("a-portal-admin", PW, org="auth-a")
         self.create_person("auth-b", "lock-victim", PW)
-        self.create_person("auth-a", "lock-victim", token=a_admin, start_date="2000-01-01",
-                           termination_date="2000-01-31")
+        self.add_member("auth-a", "lock-victim", PW, token=a_admin, start_date="2000-01-01",
+                        termination_date="2000-01-31")
+        tok = self.token("lock-victim", PW)
+        self.api.patch(API + "/me", {"default_org": "auth-a"}, token=tok)
         _, c, _ = h.jwt_parts(self.token("lock-victim", PW))
         self.assertEqual(c["org"], "auth-b")
         # naming the expired org is still refused
         r = self.login_raw("lock-victim", PW, org="auth-a")
         self.assert_problem(r, 403, "leaver_access_expired")
         # nothing usable at all: leaver_access_expired
-        self.create_person("auth-a", "only-gone", PW, start_date="2000-01-01",
-                           termination_date="2000-01-31")
-        self.create_person("auth-b", "only-gone", start_date="2000-01-01",
-                           termination_date="2000-02-28")
+        self.create_person("auth-a", "only-gone", PW)
+        self.add_member("auth-b", "only-gone", PW)
+        for org, end in (("auth-a", "2000-01-31"), ("auth-b", "2000-02-28")):
+            r = self.api.patch(API + "/orgs/%s/people/only-gone" % org,
+                               {"start_date": "2000-01-01", "termination_date": end},
+                               token=self.as_admin())
+            self.assertEqual(r.status, 200, r)
         self.assert_problem(self.login_raw("only-gone", PW), 403, "leaver_access_expired")
         # a leaver still within the access period is usable and chosen
         # (first in id order)
         recent = (datetime.date.today() - datetime.timedelta(days=3)).isoformat()
-        self.create_person("auth-a", "recent-leaver", PW, termination_date=recent)
-        self.create_person("auth-b", "recent-leaver")
+        self.create_person("auth-b", "recent-leaver", PW)
+        self.add_member("auth-a", "recent-leaver", PW, termination_date=recent)
+        self.api.patch(API + "/me", {"default_org": None},
+                       token=self.token("recent-leaver", PW))
         _, c, _ = h.jwt_parts(self.token("recent-leaver", PW))
         self.assertEqual(c["org"], "auth-a")
 
@@ -275,7 +286,7 @@ class AuthTest(h.PorticoTestCase):
         tok = self.token("mfa-user", PW)
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": "123456"}, token=tok)
         self.assert_problem(r, 409, "conflict", "confirm with nothing pending")
-        r = self.api.post(API + "/me/mfa/totp", token=tok)
+        r = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         self.assertEqual(r.status, 200, r)
         secret, uri = r.body["secret"], r.body["otpauth_uri"]
         self.assertTrue(uri.startswith("otpauth://totp/"), uri)
@@ -291,7 +302,7 @@ class AuthTest(h.PorticoTestCase):
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": h.totp(secret)}, token=tok)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body.get("mfa_enabled"), True)
-        r = self.api.post(API + "/me/mfa/totp", token=tok)
+        r = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         self.assert_problem(r, 409, "conflict", "enrol again after confirmation")
         self.assertEqual(self.me(tok).body.get("mfa_enabled"), True)
         # login now needs the otp (the confirming code is spent: use the
@@ -319,7 +330,7 @@ class AuthTest(h.PorticoTestCase):
     def test_totp_code_is_single_use(self):
         self.create_person("auth-b", "replay-user", PW)
         tok = self.token("replay-user", PW)
-        secret = self.api.post(API + "/me/mfa/totp", token=tok).body["secret"]
+        secret = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok).body["secret"]
         confirm_code = h.totp(secret)
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": confirm_code}, token=tok)
         self.assertEqual(r.status, 200, r)
@@ -474,13 +485,15 @@ class ParallelThrottleTest(h.PorticoTestCase):
 
 
 class AdminLeaverMembershipTest(h.PorticoTestCase):
-    """An organisation may add any known username, the system admin's
-    too; an expired leaver membership must not lock the admin out."""
+    """The system admin may be a member of an organisation too; an expired
+    leaver membership must not lock the admin out."""
 
     def test_admin_with_only_expired_membership_logs_in_without_org(self):
         self.create_org("sa-org")
-        self.create_person("sa-org", "admin", start_date="2000-01-01",
-                           termination_date="2000-01-31")
+        self.add_member("sa-org", "admin", self.server.admin_password)
+        self.api.patch(API + "/orgs/sa-org/people/admin",
+                       {"start_date": "2000-01-01", "termination_date": "2000-01-31"},
+                       token=self.as_admin())
         r = self.login_raw("admin", self.server.admin_password)
         self.assertEqual(r.status, 200, r)
         _, c, _ = h.jwt_parts(r.body["access_token"])

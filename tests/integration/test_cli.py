@@ -206,6 +206,7 @@ class CliTest(CliMixin, PorticoTestCase):
         self.assertIn(b"60", out)
         # Not a terminal: no bar.
         self.ok("org", "create", "cli-imp-pipe", "Import pipe")
+        path = self.write("pipe.csv", "\n".join(rows).replace("tty", "pipe") + "\n")
         rc, _, err = self.cli("import", "cli-imp-pipe", path)
         self.assertEqual(rc, 0, err)
         self.assertNotIn("[#", err)

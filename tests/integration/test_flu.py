@@ -343,7 +343,7 @@ class FluTest(PorticoTestCase):
         # an account with a membership in both organisations counts in A only
         shared = "shared" + a["id"]
         self.person(a["id"], shared, staff_group="doctors")
-        self.person(b["id"], shared, staff_group="estates")
+        self.add_member(b["id"], shared, PASSWORD, staff_group="estates")
         self.put_site(a, "main", expect=201)
         self.vaccinate(a, "doctors")
         self.vaccinate(a, "doctors")

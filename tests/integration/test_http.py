@@ -230,7 +230,7 @@ class HttpTest(h.PorticoTestCase):
         r = self.api.get("/readyz", token="")
         self.assertEqual((r.status, r.body), (200, {"status": "ready"}))
         self.api.get(API + "/me", token=self.as_admin())
-        r = self.api.get("/metrics", token="")
+        r = self.api.get("/metrics", token=self.as_admin())
         self.assertEqual(r.status, 200)
         ct = r.headers["Content-Type"].replace(" ", "").lower()
         self.assertTrue(ct.startswith("text/plain") and "version=0.0.4" in ct, ct)
@@ -250,7 +250,7 @@ class HttpTest(h.PorticoTestCase):
         self.assertGreater(float(ms.group(1)), 0)
         # unmatched paths do not create a label per path
         self.api.get("/zz-random-%d" % os.getpid(), token="")
-        text = self.api.get("/metrics", token="").raw.decode()
+        text = self.api.get("/metrics", token=self.as_admin()).raw.decode()
         self.assertNotIn("zz-random", text)
         self.assertIn("# TYPE portico_http_requests_total counter", text)
 
@@ -366,14 +366,14 @@ class HttpTest(h.PorticoTestCase):
         # (every request this class makes through the harness client is checked)
         self.api.get("/healthz")
         self.api.get(API + "/openapi.json")
-        self.api.get("/metrics")
+        self.api.get("/metrics", token=self.as_admin())
         self.api.get("/.well-known/jwks.json")
         self.api.get(API + "/nope")
         self.assertEqual(self.api.responses_without_length, [])
 
     # ------------------------------------------------ every route, no token
 
-    PUBLIC = {("GET", "/"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
+    PUBLIC = {("GET", "/"), ("GET", "/healthz"), ("GET", "/readyz"),
               ("GET", API + "/openapi.json"), ("POST", API + "/auth/login"),
               ("POST", API + "/auth/refresh"), ("GET", "/.well-known/jwks.json")}
 
@@ -422,7 +422,7 @@ class HttpTest(h.PorticoTestCase):
         self.login_raw("webby", "wrong-password-zz")
         self.api.get(API + "/me", token="not.a.token")
         tok = self.token("webby", PW)
-        self.api.post(API + "/me/mfa/totp", token=tok)
+        self.api.post(API + "/me/mfa/totp", {"password": PW}, token=tok)
         time.sleep(0.3)
         log = self.server.log_text()
         self.assertNotIn(self.server.admin_password, log, "admin password in the log")

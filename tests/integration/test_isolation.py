@@ -23,7 +23,7 @@ class IsolationTest(h.PorticoTestCase):
         self.create_person("org-b", "staff-b", PW, manager="admin-b")
         # both orgs: portal_admin in B, plain employee in A
         self.create_person("org-a", "both", PW)
-        self.create_person("org-b", "both", roles=["portal_admin", "hr_admin"])
+        self.add_member("org-b", "both", PW, roles=["portal_admin", "hr_admin"])
 
     def snapshot_b(self):
         adm = self.as_admin()

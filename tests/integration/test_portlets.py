@@ -97,7 +97,7 @@ class PortletsTest(h.PorticoTestCase):
             return type(self).tokens[key]
         self.create_person(org, username, PW)
         t = self.token(username, PW, org)
-        r = self.api.post(API + "/me/mfa/totp", token=t)
+        r = self.api.post(API + "/me/mfa/totp", {"password": PW}, token=t)
         self.assertEqual(r.status, 200, r)
         secret = r.body["secret"]
         r = self.api.post(API + "/me/mfa/totp/confirm", {"otp": h.totp(secret)}, token=t)
@@ -402,7 +402,7 @@ class PortletsTest(h.PorticoTestCase):
         a, b = self.org("isa"), self.org("isb")
         # one account with a membership in both organisations
         self.create_person(a, "isx", PW)
-        self.create_person(b, "isx")
+        self.add_member(b, "isx", PW)
         self.enable(a, "test-notes")
         self.enable(b, "test-notes")
         ta, tb = self.tok("isx", a), self.tok("isx", b)

@@ -432,7 +432,7 @@ class SpecContractTest(PorticoTestCase):
         c("GET", "/", 200)
         c("GET", "/healthz", 200)
         c("GET", "/readyz", 200)
-        c("GET", "/metrics", 200)
+        c("GET", "/metrics", 401)
         c("GET", API + "/openapi.json", 200)
         c("GET", "/.well-known/jwks.json", 200)
 
@@ -443,6 +443,7 @@ class SpecContractTest(PorticoTestCase):
         adm = r.body["access_token"]
         c("POST", API + "/auth/refresh", 401, {"refresh_token": "garbage"})
         c("GET", API + "/me", 200, token=adm)
+        c("GET", "/metrics", 200, token=adm)
 
         # ---- organisations
         c("POST", API + "/orgs", 201, {
@@ -491,7 +492,28 @@ class SpecContractTest(PorticoTestCase):
         self.person(adm, ORG, "gone", start_date="2019-04-01",
                     termination_date=str(today - datetime.timedelta(days=200)))
         self.person(adm, OTHER, "otheradmin", roles=["portal_admin"])
-        self.person(adm, OTHER, "emp")  # a second membership of the same account
+        # a second membership of the same account: naming it is 409, it is
+        # invited and accepts
+        c("POST", API + "/orgs/%s/people" % OTHER, 409,
+          {"username": "emp", "display_name": "Emp", "email": "emp@example.org",
+           "status": "employee"}, token=adm)
+        inv = {"username": "emp", "display_name": "Emp in Other", "email": "emp@example.org",
+               "status": "employee"}
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 201, inv, token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 409, inv, token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 404, dict(inv, username="nobody"),
+          token=adm)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 422, dict(inv, password="x" * 10),
+          token=adm)
+        emp_first = self.token_for("emp")
+        c("GET", API + "/me", 200, token=emp_first)
+        c("POST", API + "/me/invitations/%s/decline" % ORG, 404, token=emp_first)
+        c("POST", API + "/me/invitations/%s/accept" % OTHER, 200, token=emp_first)
+        c("PATCH", API + "/me", 200, {"default_org": ORG}, token=emp_first)
+        c("PATCH", API + "/me", 422, {"default_org": "third-trust"}, token=emp_first)
+        c("POST", API + "/orgs/%s/invitations" % OTHER, 201, dict(inv, username="pa"),
+          token=adm)
+        c("POST", API + "/me/invitations/%s/decline" % OTHER, 204, token=self.token_for("pa"))
         c("POST", API + "/orgs/%s/people" % ORG, 409,
           {"username": "emp", "display_name": "Dup", "email": "d@example.org",
            "status": "employee"}, token=adm)
@@ -589,19 +611,33 @@ class SpecContractTest(PorticoTestCase):
 
         # ---- MFA
         c("POST", API + "/me/mfa/totp/confirm", 409, {"otp": "123456"}, token=hr)
-        r = c("POST", API + "/me/mfa/totp", 200, token=hr)
+        c("POST", API + "/me/mfa/totp", 422, token=hr)
+        c("POST", API + "/me/mfa/totp", 401, {"password": "not-the-password"}, token=hr)
+        c("DELETE", API + "/me/mfa/totp", 409, {"password": PASSWORD, "otp": "123456"},
+          token=hr)
+        c("DELETE", API + "/me/mfa/totp", 422, {}, token=hr)
+        r = c("POST", API + "/me/mfa/totp", 200, {"password": PASSWORD}, token=hr)
         secret = r.body["secret"]
         c("POST", API + "/me/mfa/totp/confirm", 422, {"otp": "000000" if h.totp(
             secret, NOW.timestamp()) != "000000" else "111111"}, token=hr)
         c("POST", API + "/me/mfa/totp/confirm", 422, {"otp": 42, "x": 1}, token=hr)
         c("POST", API + "/me/mfa/totp/confirm", 200,
           {"otp": h.totp(secret, NOW.timestamp())}, token=hr)
-        c("POST", API + "/me/mfa/totp", 409, token=hr)
+        c("POST", API + "/me/mfa/totp", 409, {"password": PASSWORD}, token=hr)
         c("GET", API + "/me", 200, token=hr)
         self.login("hr", PASSWORD, expect=401)  # mfa_required
         self.set_clock(NOW + datetime.timedelta(seconds=60))
         self.login("hr", PASSWORD, otp=h.totp(secret, NOW.timestamp() + 60))
+        c("DELETE", API + "/me/mfa/totp", 401,
+          {"password": PASSWORD, "otp": h.totp(secret, NOW.timestamp() + 60)}, token=hr)
+        c("DELETE", API + "/me/mfa/totp", 204,
+          {"password": PASSWORD, "otp": h.totp(secret, NOW.timestamp() + 90)}, token=hr)
         self.set_clock(NOW)
+        c("POST", API + "/me/mfa/totp", 403, {"password": PASSWORD}, token=leaver)
+        c("DELETE", API + "/orgs/%s/people/hr/mfa" % ORG, 403, token=hr)
+        c("DELETE", API + "/orgs/%s/people/nobody/mfa" % ORG, 404, token=pa)
+        c("DELETE", API + "/orgs/%s/people/hr/mfa" % ORG, 204, token=pa)
+        self.login("hr", PASSWORD)
 
         # ---- portlets: catalogue and per-org settings
         c("GET", API + "/portlets", 200, token=adm)

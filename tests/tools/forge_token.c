@@ -129,6 +129,35 @@ static char *by_hand(const char *alg, const char *header, const char *claims,
     return tok;
 }
 
+/*
+ * Porticod issues and accepts only low-S ECDSA signatures (s <= n/2), so a
+ * forged token is brought to that form too, the way a careful signer
+ * would: otherwise half of them would be refused for their S alone.
+ */
+static void low_s(char *tok)
+{
+    char *dot = strrchr(tok, '.');
+    unsigned char sig[80];
+    size_t n = 0;
+    if (!dot ||
+        sodium_base642bin(sig, sizeof sig, dot + 1, strlen(dot + 1), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        n != 64)
+        return;
+    BIGNUM *order = NULL, *half = BN_new(), *sv = BN_bin2bn(sig + 32, 32, NULL);
+    BN_hex2bn(&order, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+    if (order && half && sv && BN_rshift1(half, order) && BN_cmp(sv, half) > 0 &&
+        BN_sub(sv, order, sv) && BN_bn2binpad(sv, sig + 32, 32) == 32) {
+        char *enc = b64url((const char *)sig, 64);
+        if (enc && strlen(enc) == strlen(dot + 1))
+            memcpy(dot + 1, enc, strlen(enc));
+        free(enc);
+    }
+    BN_free(order);
+    BN_free(half);
+    BN_free(sv);
+}
+
 static char *with_libjwt(const char *alg, const char *claims, const unsigned char *key,
                          size_t keylen)
 {
@@ -188,6 +217,8 @@ int main(int argc, char **argv)
         tok = with_libjwt(alg, claims, key, keylen);
     if (!tok)
         tok = by_hand(alg, header, claims, key, keylen);
+    if (tok && strcmp(alg, "ES256") == 0)
+        low_s(tok);
     int rc = 1;
     if (tok) {
         printf("%s\n", tok);

@@ -452,6 +452,50 @@ static void test_roles(void)
     CHECK(strcmp(pt_status_name(PT_STATUS_NONE), "none") == 0);
 }
 
+/* The login guard: spraying stops at the address limit, and a lock on the
+ * username does not stop a client that signed in before. */
+static void test_login_guard(void)
+{
+    pt_config cfg;
+    pt_config_defaults(&cfg);
+    cfg.login_max_failures = 3;
+    cfg.login_max_failures_per_address = 4;
+    pt_login_guard *g = NULL;
+    pt_login_attempt a;
+    int64_t now = 5000000, secs;
+    CHECK(pt_login_guard_new(&g, &cfg) == 0);
+    if (!g)
+        return;
+    char name[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "spray%d", i);
+        CHECK(pt_login_guard_reserve(g, &a, name, "10.0.0.1", now) == 0);
+    }
+    CHECK(pt_login_guard_locked(g, &a, now, &secs) != NULL && secs == 900);
+    CHECK(pt_login_guard_reserve(g, &a, "spray9", "10.0.0.1", now) > 0);
+    CHECK(a.locked && strcmp(a.locked, "address") == 0);
+    CHECK(pt_login_guard_reserve(g, &a, "spray9", "10.0.0.2", now) == 0);
+
+    /* owner signs in from .5; an attacker at .6 locks the username */
+    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0);
+    pt_login_guard_success(g, &a, now);
+    for (int i = 0; i < 3; i++)
+        CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) == 0);
+    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) > 0);
+    CHECK(a.locked && strcmp(a.locked, "username") == 0);
+    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.7", now) > 0);
+    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0 && a.known);
+    pt_login_guard_success(g, &a, now);
+    /* the owner's success does not clear the attacker's lock */
+    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) > 0);
+    /* a released attempt is not a failure */
+    for (int i = 0; i < 10; i++) {
+        CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0);
+        pt_login_guard_release(g, &a, now);
+    }
+    pt_login_guard_free(g);
+}
+
 int main(void)
 {
     if (pt_crypto_init() < 0)
@@ -460,6 +504,7 @@ int main(void)
     test_totp();
     test_throttle();
     test_throttle_race();
+    test_login_guard();
     test_sessions();
     test_prune_bounded();
     test_roles();

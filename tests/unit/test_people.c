@@ -195,7 +195,7 @@ static void test_import(pt_store *st, const pt_config *cfg)
                        "amy,Amy,amy@x.org,employee,bob,hr_admin; portal_admin,amy-password\r\n"
                        "bob,\"Bob, Jr\",bob@x.org,applicant,,,\r\n";
     CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", good, strlen(good),
-                               NULL, NULL) == 0);
+                               0, NULL, NULL) == 0);
     CHECK(imported == 2 && errors == NULL);
     CHECK(pt_store_read(st, check_people_txn, NULL) == 0);
     CHECK(pt_store_read(st, count_txn, &c) == 0);
@@ -209,7 +209,7 @@ static void test_import(pt_store *st, const pt_config *cfg)
                       "dan,Dan,dan@x.org,employee,nobody\n"
                       "amy,Amy,amy@x.org,employee,\n"
                       "eve,Eve,eve@x.org\n";
-    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", bad, strlen(bad),
+    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", bad, strlen(bad), 0,
                                NULL, NULL) == PT_EINVAL);
     CHECK(imported == 0);
     CHECK(has_pointer(errors, "/rows/2/username")); /* duplicate in the file */
@@ -232,15 +232,15 @@ static void test_import(pt_store *st, const pt_config *cfg)
     /* Not CSV at all, and header problems. */
     const char *broken = "username,display_name\n\"amy,Amy\n";
     CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", broken,
-                               strlen(broken), NULL, NULL) == PT_EINVAL);
+                               strlen(broken), 0, NULL, NULL) == PT_EINVAL);
     CHECK(errors == NULL);
     const char *hdr = "username,colour\nzed,blue\n";
-    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", hdr, strlen(hdr),
+    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "alpha", "tester", hdr, strlen(hdr), 0,
                                NULL, NULL) == PT_EINVAL);
     CHECK(has_pointer(errors, "/header/1"));
     CHECK(has_pointer(errors, "/header"));
     json_decref(errors);
-    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "nope", "tester", good, strlen(good),
+    CHECK(pt_people_import_csv(&imported, &errors, st, cfg, "nope", "tester", good, strlen(good), 0,
                                NULL, NULL) == PT_ENOTFOUND);
     json_decref(errors);
     json_decref(c.last_audit);

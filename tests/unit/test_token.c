@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jwt.h>
+#include <openssl/bn.h>
 #include <sodium.h>
 
 #define ISS "portico"
@@ -65,7 +66,40 @@ static char *b64(const void *d, size_t n)
     return o;
 }
 
-/* libjwt-built token (any alg) over a claims JSON text. */
+/*
+ * Sets the S of an ES256 token's signature to its low (want_high false)
+ * or high form, in place; returns whether S was changed.  Done with
+ * OpenSSL's bignums, independently of token.c's own arithmetic.
+ */
+static bool set_s(char *tok, bool want_high)
+{
+    char *dot = strrchr(tok, '.');
+    unsigned char sig[80];
+    size_t n = 0;
+    bool changed = false;
+    if (!dot ||
+        sodium_base642bin(sig, sizeof sig, dot + 1, strlen(dot + 1), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        n != 64)
+        return false;
+    BIGNUM *order = NULL, *half = BN_new(), *sv = BN_bin2bn(sig + 32, 32, NULL);
+    BN_hex2bn(&order, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+    BN_rshift1(half, order);
+    if ((BN_cmp(sv, half) > 0) != want_high && BN_sub(sv, order, sv) &&
+        BN_bn2binpad(sv, sig + 32, 32) == 32) {
+        char *enc = b64(sig, 64);
+        memcpy(dot + 1, enc, strlen(enc));
+        free(enc);
+        changed = true;
+    }
+    BN_free(order);
+    BN_free(half);
+    BN_free(sv);
+    return changed;
+}
+
+/* libjwt-built token (any alg) over a claims JSON text; ES256 ones in
+ * the low-S form porticod accepts. */
 static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen,
                           const char *claims)
 {
@@ -75,7 +109,31 @@ static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen
         jwt_add_grants_json(jwt, claims) == 0)
         t = jwt_encode_str(jwt);
     jwt_free(jwt);
+    if (t && alg == JWT_ALG_ES256)
+        set_s(t, false);
     return t;
+}
+
+/* Tokens are issued with low S only, and the high-S twin of a valid
+ * token (the same signature, S replaced by n - S) is refused. */
+static void test_low_s(const pt_keys *k)
+{
+    pt_token_claims c = base_claims();
+    int twins = 0;
+    for (int i = 0; i < 32; i++) {
+        char *tok = NULL;
+        snprintf(c.jti, sizeof c.jti, "jti-%d", i);
+        CHECK(pt_token_sign(&tok, k, ISS, AUD, &c) == 0 && tok);
+        if (!tok)
+            continue;
+        CHECK(verify(k, tok) == 0);
+        CHECK(!set_s(tok, false)); /* already low */
+        CHECK(set_s(tok, true));
+        CHECK(verify(k, tok) == PT_EINVAL);
+        twins++;
+        free(tok);
+    }
+    CHECK(twins == 32);
 }
 
 /* Claims JSON with one field replaced (for tokens signed by our real key). */
@@ -436,6 +494,7 @@ int main(void)
         return 1;
     }
     test_round_trip(k);
+    test_low_s(k);
     test_forged(k);
     test_garbage(k);
     test_keys(k);

@@ -106,7 +106,7 @@ int cmd_import(cli *c, int argc, char **argv)
     json_t *errors = NULL;
     size_t imported = 0;
     int err = pt_people_import_csv(&imported, &errors, c->store, &c->cfg, pos[0], cli_actor(), csv,
-                                   len, progress_draw, &p);
+                                   len, 0, progress_draw, &p);
     free(csv);
     if (errors && json_array_size(errors) > 0) {
         fprintf(stderr, "portico: import: nothing imported; %zu problem(s):\n",

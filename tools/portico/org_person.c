@@ -158,8 +158,43 @@ static int person_create_txn(pt_txn *txn, void *arg)
     return err;
 }
 
+typedef struct mfa_reset_ctx {
+    const char *org, *user;
+    bool was_enabled;
+} mfa_reset_ctx;
+
+static int mfa_reset_txn(pt_txn *txn, void *arg)
+{
+    mfa_reset_ctx *x = arg;
+    return pt_person_mfa_reset(&x->was_enabled, txn, x->org, x->user, cli_actor());
+}
+
+/* portico person mfa-reset ORG USERNAME: the same rule and audit entry as
+ * DELETE /api/v1/orgs/ORG/people/USERNAME/mfa. */
+static int person_mfa_reset(cli *c, int argc, char **argv)
+{
+    const char *pos[3];
+    int npos, rc;
+    opt none[] = {{NULL, false, NULL, false}};
+    if ((rc = cli_parse_args(argc, argv, none, pos, 3, &npos)) != 0)
+        return rc;
+    if (npos != 3)
+        return cli_usage_error("usage: portico person mfa-reset ORG USERNAME");
+    if ((rc = cli_open(c, false)) != 0)
+        return rc;
+    mfa_reset_ctx x = {pos[1], pos[2], false};
+    int err = pt_store_write(c->store, mfa_reset_txn, &x);
+    if (err < 0)
+        return cli_fail("person mfa-reset: %s", cli_detail());
+    printf("MFA %s for %s (audited in %s)\n", x.was_enabled ? "removed" : "was not enabled", pos[2],
+           pos[1]);
+    return 0;
+}
+
 int cmd_person(cli *c, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "mfa-reset") == 0)
+        return person_mfa_reset(c, argc, argv);
     enum { O_NAME, O_EMAIL, O_STATUS, O_ROLES, O_GROUP, O_START, O_TERM, O_MANAGER, O_PWSTDIN };
     opt opts[] = {
         {"name", false, NULL, false},
