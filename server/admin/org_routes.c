@@ -516,8 +516,10 @@ int pt_routes_orgs(pt_app *app)
         {"POST", "/api/v1/me/invitations/{org}/decline", pt_invitation_decline},
     };
     for (size_t i = 0; i < PT_ARRAY_LEN(routes); i++) {
-        int err =
-            pt_router_add(app->router, routes[i].method, routes[i].pattern, 0, routes[i].fn, app);
+        /* GET /me reads in the snapshot authentication used. */
+        unsigned flags = routes[i].fn == pt_me_get ? PT_ROUTE_SNAPSHOT : 0;
+        int err = pt_router_add(app->router, routes[i].method, routes[i].pattern, flags,
+                                routes[i].fn, app);
         if (err < 0)
             return err;
     }

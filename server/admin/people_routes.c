@@ -438,8 +438,12 @@ void pt_me_get(pt_req *req, pt_res *res, void *ud)
         pt_res_problem(res, 401, "unauthorized", "authentication required");
         return;
     }
+    /* The caller was authenticated in this snapshot: /me is one picture. */
     me_read r = {c, NULL};
-    int err = pt_store_read(pt_req_app(req)->store, me_read_txn, &r);
+    pt_txn *snap = NULL;
+    int err = pt_req_snapshot(req, &snap);
+    if (err == 0)
+        err = me_read_txn(snap, &r);
     if (err == PT_ENOTFOUND) {
         pt_res_problem(res, 401, "unauthorized", "account no longer exists");
         return;

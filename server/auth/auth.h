@@ -26,7 +26,7 @@ struct pt_app;
  * On failure returns a negative error and sets *code to "unauthorized",
  * "token_expired" or "leaver_access_expired" for the 401/403 answer.
  */
-int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_caller *out,
+int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_txn *txn, pt_caller *out,
                          const char **code);
 
 /* The auth routes: login, refresh, logout, jwks, mfa (auth_routes.c). */

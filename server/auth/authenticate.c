@@ -49,7 +49,7 @@ static int authn_txn(pt_txn *txn, void *vctx)
  * so a request sees a consistent picture even while a logout or a role
  * change commits concurrently.
  */
-int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_caller *out,
+int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_txn *txn, pt_caller *out,
                          const char **code)
 {
     pt_token_claims cl;
@@ -87,7 +87,7 @@ int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_calle
     out->exp = cl.exp;
 
     authn_ctx ctx = {out, now};
-    err = pt_store_read(app->store, authn_txn, &ctx);
+    err = txn ? authn_txn(txn, &ctx) : pt_store_read(app->store, authn_txn, &ctx);
     if (err < 0) {
         memset(out, 0, sizeof *out);
         out->access_ends = -1;

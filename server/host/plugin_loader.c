@@ -524,8 +524,8 @@ static int routes_register(pt_app *app, pt_portlet *p, char *why, size_t why_n)
 {
     for (size_t i = 0; i < p->desc.route_count; i++) {
         const portico_route *r = &p->bindings[i].route;
-        int err = pt_router_add_limit(app->router, r->method, r->path, 0, pt_portlet_route_handler,
-                                      &p->bindings[i], r->body_max);
+        int err = pt_router_add_limit(app->router, r->method, r->path, PT_ROUTE_SNAPSHOT,
+                                      pt_portlet_route_handler, &p->bindings[i], r->body_max);
         if (err) {
             snprintf(why, why_n, "route %s %s: %s", r->method, r->path, pt_error_last());
             return err;

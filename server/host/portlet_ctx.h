@@ -26,6 +26,7 @@ typedef struct pt_pctx {
     json_t *person;  /* owned: the caller's person view, or NULL */
     pt_txn *snap;    /* the read snapshot reads use, or NULL */
     bool own_snap;   /* snap was begun for this ctx (and is ended by it) */
+    bool req_snap;   /* snap is the request's (pt_req_snapshot) */
     bool read_only;  /* summary/notices: write() is refused */
     bool answered;   /* a respond_* went out */
     int32_t today;   /* the org's local date, once known; INT32_MIN before */

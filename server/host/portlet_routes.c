@@ -604,7 +604,11 @@ static void dashboard_get(pt_req *req, pt_res *res, void *ud)
     }
     dash_ctx d = {
         .app = app, .caller = c, .org = c->org, .username = c->username, .dashboard = dash};
-    int err = pt_store_read(app->store, dash_txn, &d);
+    /* The caller was read in this snapshot: the dashboard is one picture. */
+    pt_txn *snap = NULL;
+    int err = pt_req_snapshot(req, &snap);
+    if (err == 0)
+        err = dash_txn(snap, &d);
     if (err < 0) {
         dash_reset(&d);
         pt_org_answer_error(res, err, "organisation");
@@ -634,8 +638,8 @@ int pt_routes_portlets(pt_app *app)
                              NULL)) ||
         (err = pt_router_add(app->router, "PUT", "/api/v1/orgs/{org}/portlets/{id}", 0,
                              org_portlet_put, NULL)) ||
-        (err = pt_router_add(app->router, "GET", "/api/v1/dashboards/{dashboard}", 0, dashboard_get,
-                             NULL)))
+        (err = pt_router_add(app->router, "GET", "/api/v1/dashboards/{dashboard}",
+                             PT_ROUTE_SNAPSHOT, dashboard_get, NULL)))
         return err;
     return 0;
 }

@@ -168,8 +168,13 @@ void pt_portlet_route_handler(pt_req *req, pt_res *res, void *ud)
     c.pub.request_id = pt_req_id(req);
     pt_pctx_set_caller(&c, pc);
 
+    /* Authentication read the caller in the request's snapshot: the
+     * config, the person and the handler's reads come from it too. */
     route_load l = {&c, false};
-    int err = pt_pctx_read(&c, route_load_txn, &l);
+    int err = pt_req_snapshot(req, &c.snap);
+    c.req_snap = err == 0;
+    if (err == 0)
+        err = pt_pctx_read(&c, route_load_txn, &l);
     if (err < 0) {
         pt_res_error(res, err == PT_ENOTFOUND ? PT_EIO : err);
     } else if (!l.enabled) {

@@ -104,6 +104,10 @@ int pt_ph_write(portico_ctx *pub, portico_txn_fn fn, void *arg)
         pt_store_snapshot_end(c->snap);
         c->snap = NULL;
         c->own_snap = false;
+    } else if (c->req_snap) {
+        pt_req_snapshot_end(c->req);
+        c->snap = NULL;
+        c->req_snap = false;
     } else if (c->snap) {
         return PORTICO_EINVAL; /* inside someone else's read */
     }

@@ -27,11 +27,13 @@ struct pt_cors;
 struct pt_plugins;
 struct pt_token_cache;
 
-/* Fills *out from an Authorization header value; on failure returns a
+/* Fills *out from an Authorization header value, reading the store in txn
+ * (the request's snapshot) or, when txn is NULL, in a read of its own; on
+ * failure returns a
  * negative error and sets *code ("unauthorized", "token_expired",
  * "leaver_access_expired").  See pt_auth_authenticate in auth/auth.h. */
-typedef int (*pt_authenticate_fn)(struct pt_app *app, const char *authorization, pt_caller *out,
-                                  const char **code);
+typedef int (*pt_authenticate_fn)(struct pt_app *app, const char *authorization, pt_txn *txn,
+                                  pt_caller *out, const char **code);
 
 typedef struct pt_app {
     pt_config cfg;

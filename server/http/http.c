@@ -65,6 +65,7 @@ struct pt_req {
     char remote[48]; /* the socket peer */
     char client[48]; /* the client: see pt_req_client_addr */
     char id[24];     /* request id: logs, X-Request-Id, portlet ctx */
+    pt_txn *snap;    /* the request's read snapshot, or NULL */
     char **scratch;  /* decoded query values handed out by pt_req_query */
     size_t nscratch, capscratch;
 };
@@ -636,10 +637,31 @@ static bool has_bearer(const char *auth)
  */
 static int authenticate(pt_req *req, const char *authorization, const char **code)
 {
+    pt_txn *snap = NULL;
     *code = "unauthorized";
     if (!req->app->authenticate)
         return PT_EINVAL;
-    return req->app->authenticate(req->app, authorization, &req->caller, code);
+    if ((req->match.flags & PT_ROUTE_SNAPSHOT) && pt_req_snapshot(req, &snap) < 0)
+        return PT_EIO;
+    return req->app->authenticate(req->app, authorization, snap, &req->caller, code);
+}
+
+int pt_req_snapshot(pt_req *req, pt_txn **out)
+{
+    *out = NULL;
+    if (!req->snap) {
+        int err = pt_store_snapshot_begin(req->app->store, &req->snap);
+        if (err < 0)
+            return err;
+    }
+    *out = req->snap;
+    return 0;
+}
+
+void pt_req_snapshot_end(pt_req *req)
+{
+    pt_store_snapshot_end(req->snap);
+    req->snap = NULL;
 }
 
 static void run_routed(pt_req *req, pt_res *res)
@@ -664,13 +686,9 @@ static void run_routed(pt_req *req, pt_res *res)
             return;
         }
         req->has_caller = true;
-    } else if (has_bearer(auth)) {
-        const char *code = NULL;
-        if (authenticate(req, auth, &code) == 0)
-            req->has_caller = true;
-        else
-            memset(&req->caller, 0, sizeof(req->caller));
     }
+    /* Public routes never look at a token: no verification work for a
+     * header they do not need. */
     pt_error_clear();
     req->match.fn(req, res, req->match.ud);
     if (res->status == 0) {
@@ -776,6 +794,7 @@ pt_req *pt_req_new_fake(struct pt_app *app, const char *method, const char *path
 
 static void req_release(pt_req *req)
 {
+    pt_req_snapshot_end(req);
     for (size_t i = 0; i < req->nscratch; i++)
         free(req->scratch[i]);
     free(req->scratch);

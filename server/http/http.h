@@ -10,6 +10,7 @@
 #define PT_HTTP_H
 
 #include "base/common.h"
+#include "store/store.h"
 
 #include <jansson.h>
 
@@ -23,7 +24,11 @@ struct pt_caller;
 typedef void (*pt_handler_fn)(pt_req *req, pt_res *res, void *ud);
 
 enum pt_route_flags {
-    PT_ROUTE_PUBLIC = 1 << 0, /* no token needed (login, jwks, health) */
+    PT_ROUTE_PUBLIC = 1 << 0, /* no token needed, none looked at (login, jwks, health) */
+    /* Authentication reads the store in the request's snapshot and leaves
+     * it open for the handler (pt_req_snapshot), so the caller and what
+     * the handler reads come from one read transaction. */
+    PT_ROUTE_SNAPSHOT = 1 << 1,
 };
 
 typedef struct pt_router pt_router;
@@ -83,6 +88,14 @@ const char *pt_req_header(const pt_req *req, const char *name);
 const char *pt_req_client_addr(const pt_req *req);
 /* Raw body; len 0 when none. Already checked against the size cap. */
 const char *pt_req_body(const pt_req *req, size_t *len);
+/*
+ * The request's read snapshot, begun on first use and ended with the
+ * request (or by pt_req_snapshot_end, which a handler must call before it
+ * writes: a thread holding a read may not write).  Negative on a store
+ * error.
+ */
+int pt_req_snapshot(pt_req *req, pt_txn **out);
+void pt_req_snapshot_end(pt_req *req);
 /* The request's id ("5f3a9c1e-2a"), also sent back as X-Request-Id. */
 const char *pt_req_id(const pt_req *req);
 /* The verified caller, or NULL on public routes without a token. */
