@@ -65,7 +65,8 @@ ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)
 NOT_EXERCISED = {}
 
 # The summary schema each loaded portlet documents for its dashboard card.
-CARD_SCHEMAS = {"flu-countdown": "FluSummary", "applicant-welcome": "AwSummary"}
+CARD_SCHEMAS = {"flu-countdown": "FluSummary", "applicant-welcome": "AwSummary",
+                "leavers": "LeaversSummary"}
 CARD_SCHEMAS["flexible-working"] = "FwSummary"
 
 # flexible-working's operations are driven, and checked with this file's
@@ -802,6 +803,8 @@ class SpecContractTest(PorticoTestCase):
         c("GET", aw + "/analytics", 403, token=emp)
         c("GET", API + "/dashboards/employee", 200, token=hr)  # the review card
         c("GET", aw + "/content", 404, token=other)  # not enabled there
+        # ---- leavers (pay documents); emp2 is payroll_admin since the PATCH above
+        self.leavers_scenario(c, orgp, pa, emp, app, leaver)
 
         # ---- dashboards
         r = c("GET", API + "/dashboards/employee", 200, token=emp)
@@ -863,6 +866,51 @@ class SpecContractTest(PorticoTestCase):
         # ---- verdict
         c("GET", "/healthz", 200)
         self.report()
+
+    def leavers_scenario(self, c, orgp, pa, emp, app, leaver):
+        lv = API + "/portlets/leavers"
+        pay = self.token_for("emp2")
+        c("GET", lv + "/payslips", 404, token=emp)  # portlet_not_enabled
+        c("PUT", orgp + "/leavers", 200,
+          {"enabled": True, "placements": [{"dashboard": "leaver", "position": 1},
+                                           {"dashboard": "employee", "position": 2}]}, token=pa)
+        slip = {"username": "emp", "kind": "payslip", "period": "2026-10",
+                "data": {"pay_date": "2026-10-25", "tax_code": "1257L", "ni_number": "AB123456C",
+                         "pension_ref": "NHSPS-1", "gross": 300000, "net": 221813,
+                         "payments": [{"description": "Basic pay", "amount": 300000}],
+                         "deductions": [{"description": "Income tax", "amount": 78187}],
+                         "ytd": {"gross": 2100000, "tax": 547309}}}
+        p60 = {"username": "emp", "kind": "p60", "period": "2025-26",
+               "data": {"pay": 3000000, "tax": 400000, "final_tax_code": "1257L",
+                        "ni_number": "AB123456C", "statutory_payments": []}}
+        p45 = {"username": "emp", "kind": "p45",
+               "data": {"leaving_date": "2026-11-05", "tax_code": "1257L",
+                        "pay_to_date": 1500000, "tax_to_date": 200000, "ni_number": "AB123456C"}}
+        bad = dict(slip, data=dict(slip["data"], net=1, bonus=5))
+        c("POST", lv + "/documents", 201, slip, token=pay)
+        c("POST", lv + "/documents", 200, slip, token=pay)  # replaced
+        c("POST", lv + "/documents", 422, bad, token=pay)
+        c("POST", lv + "/documents", 403, slip, token=emp)
+        c("POST", lv + "/documents/bulk", 200, {"documents": [p60, p45]}, token=pay)
+        c("POST", lv + "/documents/bulk", 422, {"documents": [slip, bad]}, token=pay)
+        c("POST", lv + "/documents/bulk", 403, {"documents": [slip]}, token=emp)
+        r = c("GET", lv + "/payslips", 200, token=emp)
+        c("GET", lv + "/payslips", 304, token=emp, headers={"If-None-Match": r.headers["ETag"]})
+        c("GET", lv + "/payslips?limit=0", 400, token=emp)
+        c("GET", lv + "/payslips", 403, token=app)
+        c("GET", lv + "/payslips", 403, token=leaver)  # mfa_required
+        c("GET", lv + "/payslips/2026-10", 200, token=emp)
+        c("GET", lv + "/payslips/2026-10", 200, token=emp, headers={"Accept": "application/pdf"})
+        c("GET", lv + "/payslips/1999-01", 404, token=emp)
+        c("GET", lv + "/p45", 200, token=emp)
+        c("GET", lv + "/p60", 200, token=emp)
+        c("GET", lv + "/p60/2025-26", 200, token=emp)
+        c("GET", lv + "/p60/2025-26?format=pdf", 200, token=emp)
+        c("GET", lv + "/pack", 200, token=emp)
+        c("GET", lv + "/admin/people/emp/documents", 200, token=pay)
+        c("GET", lv + "/admin/people/emp/documents/payslip/2026-10", 200, token=pay)
+        c("GET", lv + "/admin/people/emp/documents/payslip/2026-10", 403, token=emp)
+        c("GET", lv + "/admin/people/nobody/documents", 404, token=pay)
 
     def report(self):
         problems = []

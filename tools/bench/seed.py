@@ -172,7 +172,7 @@ def iso(t):
 def payslip(user, period):
     return {"username": user, "kind": "payslip", "period": period,
             "data": {"pay_date": period + "-25", "tax_code": "1257L", "ni_number": "AB123456C",
-                     "pension_ref": "NHSPS-123456", "gross": 300000, "net": 233413,
+                     "pension_ref": "NHSPS-123456", "gross": 300000, "net": 221813,
                      "payments": [{"description": "Basic pay", "amount": 276000},
                                   {"description": "Unsocial hours enhancement", "amount": 24000}],
                      "deductions": [{"description": "Income tax", "amount": 33175},
