@@ -32,11 +32,13 @@ demo: starting porticod on $base (data in $data)
 demo:   browser:        $base/  (sign in as a demo person to see their dashboard)
 demo:   API document:   $base/api/v1/openapi.json
 demo:   health:         $base/healthz
-demo:   sign in as the system administrator:
-demo:     curl -s -X POST $base/api/v1/auth/login \\
+demo:   sign in as the system administrator (the token goes into ACCESS_TOKEN):
+demo:     ACCESS_TOKEN=\$(curl -s -X POST $base/api/v1/auth/login \\
 demo:          -H 'Content-Type: application/json' \\
-demo:          -d '{"username":"admin","password":"$PORTICO_ADMIN_PASSWORD"}'
+demo:          -d '{"username":"admin","password":"$PORTICO_ADMIN_PASSWORD"}' |
+demo:          python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 demo:   then:  curl -s $base/api/v1/me -H "Authorization: Bearer \$ACCESS_TOKEN"
+demo:          curl -s $base/metrics -H "Authorization: Bearer \$ACCESS_TOKEN"
 demo:   demo people (org "demo-trust", password "portico-demo") are listed below.
 demo: Ctrl-C stops the server.
 
