@@ -230,11 +230,12 @@ class NginxFrontTest(unittest.TestCase):
         log = ""
         while time.time() < deadline:
             log = self.server.log_text()
-            if "127.0.0.6 GET /readyz" in log and "GET /readyz" in log:
+            if '"remote":"127.0.0.6","method":"GET","path":"/readyz"' in log:
                 break
             time.sleep(0.05)
-        self.assertIn("127.0.0.5 GET /readyz", log)
-        self.assertIn("127.0.0.6 GET /readyz", log)
+        # the JSON access log names the client porticod saw
+        self.assertIn('"remote":"127.0.0.5","method":"GET","path":"/readyz"', log)
+        self.assertIn('"remote":"127.0.0.6","method":"GET","path":"/readyz"', log)
         self.assertNotIn("203.0.113.66", log)
         self.assertNotIn("203.0.113.77", log)
 
