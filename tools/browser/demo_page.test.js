@@ -81,6 +81,9 @@ const roles = [
             "eddie: uptake bars for the four staff groups");
       check(await flu.locator("ul[aria-label='Vaccinations by site'] > li").count() >= 1, "eddie: uptake bars per site");
       check(/Where to get the jab/.test(await flu.innerText()), "eddie: signposting");
+      const hidden = await flu.locator(".bar.suppressed").count();
+      check(hidden === 0 || /hidden: fewer than 5/.test(await flu.innerText()),
+            "eddie: small counts (" + hidden + ") shown as hidden, not as numbers");
       check(/\d+ days \d+ h/.test(await flu.innerText()), "eddie: countdown ticking");
       if (has.has("leavers")) {
         const lv = page.locator("[data-portlet=leavers]");
@@ -97,6 +100,13 @@ const roles = [
         const fw = page.locator("[data-portlet=flexible-working]");
         check(/Your request/.test(await fw.innerText()), "eddie: flexible working card");
       }
+    } },
+  { user: "oh.admin", async expect(page) {
+      const flu = page.locator("[data-portlet=flu-countdown]");
+      const text = await flu.innerText();
+      check(await flu.locator("ul[aria-label='Uptake by staff group'] > li").count() === 4 &&
+            !/fewer than 5/.test(text) && /of staff vaccinated/.test(text),
+            "oh.admin: every uptake figure shown (no small-count suppression for occupational health)");
     } },
   { user: "manager.mary", async expect(page, has) {
       if (!has.has("flexible-working")) return;
