@@ -144,11 +144,21 @@ const roles = [
       check(await boxes.count() >= 1, "alex: checklist");
       const progress = aw.locator("[role=status]").first();
       const before = await progress.innerText();
+      const changed = async () => {
+        for (let i = 0; i < 100; i++) {
+          const now = await progress.innerText();
+          if (now !== before) return now;
+          await page.waitForTimeout(50);
+        }
+        return before;
+      };
       await boxes.first().click();
-      await page.waitForTimeout(500);
-      check((await progress.innerText()) !== before, "alex: ticking an item updates the progress (" + before + ")");
+      const after = await changed();
+      check(after !== before, "alex: ticking an item updates the progress (" + before + " -> " + after + ")");
       await boxes.first().click();   /* leave the demo as it was */
-      await page.waitForTimeout(300);
+      await page.waitForFunction(t => !document.querySelector("[data-portlet=applicant-welcome] [role=status]") ||
+        document.querySelector("[data-portlet=applicant-welcome] [role=status]").textContent === t, before,
+        { timeout: 5000 }).catch(() => {});
     } },
   { user: "admin", password: () => ADMIN_PASSWORD, async expect(page) {
       check(/Portico administration/.test(await page.locator("#title").innerText()), "admin: administration view");
