@@ -45,8 +45,9 @@
 #define PG_WRITE_RETRIES  64
 #define PG_SCAN_FIRST     128
 #define PG_SCAN_MAX       2048
-#define PG_POOL_DEFAULT   64
+#define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
 #define PG_HELD_SLOTS     4
+#define PG_KEY_MAX        511 /* LMDB's limit, so a key fits both backends */
 
 typedef struct pg_store {
     pt_store base; /* first: store.c dispatches through base.ops */
@@ -188,6 +189,13 @@ static int txn_exec(pg_txn *t, const char *sql, int n, const char *const *vals, 
 
 /* ---- connections ------------------------------------------------------- */
 
+/* The schema step's "already exists, skipping" notices are not news. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static PGconn *conn_open(pg_store *s)
 {
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -202,6 +210,7 @@ static PGconn *conn_open(pg_store *s)
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, quiet_notice, NULL);
     pthread_mutex_lock(&s->pool_lock);
     s->open_conns++;
     pthread_mutex_unlock(&s->pool_lock);
@@ -585,6 +594,10 @@ static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const
         return PT_EINVAL;
     if (klen == 0) {
         pt_error_set("store: empty key");
+        return PT_EINVAL;
+    }
+    if (klen > PG_KEY_MAX) {
+        pt_error_set("store: key of %zu bytes is over the limit of %d", klen, PG_KEY_MAX);
         return PT_EINVAL;
     }
     char tbl[8];
