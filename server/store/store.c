@@ -32,8 +32,8 @@ const char *pt_table_name(pt_table t)
 
 bool pt_store_is_url(const char *where)
 {
-    return where && (strncmp(where, "postgres://", 11) == 0 ||
-                     strncmp(where, "postgresql://", 13) == 0);
+    return where &&
+           (strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0);
 }
 
 int pt_store_open(pt_store **out, const char *where, const pt_store_options *opts)
@@ -188,13 +188,12 @@ static int copy_collect(const pt_val *key, const pt_val *val, void *ctx)
     return ++c->n == PT_COPY_BATCH ? PT_ESTOP : 0;
 }
 
-
 static int copy_write(pt_txn *txn, void *ctx)
 {
     copy_ctx *c = ctx;
     for (size_t i = 0; i < c->n; i++) {
-        int rc = pt_txn_put(txn, c->t, c->recs[i].k, c->recs[i].klen, c->recs[i].v,
-                            c->recs[i].vlen);
+        int rc =
+            pt_txn_put(txn, c->t, c->recs[i].k, c->recs[i].klen, c->recs[i].v, c->recs[i].vlen);
         if (rc != 0)
             return rc;
     }

@@ -23,8 +23,8 @@ typedef struct pt_store_ops {
     int (*ping)(pt_store *store);
     int (*get)(pt_txn *txn, pt_table t, const void *key, size_t klen, pt_val *out);
     /* no_overwrite: PT_EEXISTS if the key is present (pt_txn_insert). */
-    int (*put)(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val,
-               size_t vlen, bool no_overwrite);
+    int (*put)(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val, size_t vlen,
+               bool no_overwrite);
     int (*del)(pt_txn *txn, pt_table t, const void *key, size_t klen);
     int (*scan)(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
@@ -45,7 +45,6 @@ int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *op
 /* The successor of prefix for range scans: prefix with its last non-0xff
  * byte incremented and what follows dropped; *slen 0 means "no upper
  * bound".  succ holds plen bytes. */
-void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ,
-                               size_t *slen);
+void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen);
 
 #endif

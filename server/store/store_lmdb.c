@@ -794,8 +794,8 @@ static int seek_below(MDB_cursor *cur, const void *bound, size_t blen, MDB_val *
  * prefix with its last non-0xff byte incremented (no successor means "to
  * the end").  Both directions stop at the first key outside the prefix.
  */
-static int lmdb_scan(pt_txn *base, pt_table t, const void *prefix, size_t plen,
-                     const void *after, size_t alen, bool reverse, pt_scan_fn cb, void *ctx)
+static int lmdb_scan(pt_txn *base, pt_table t, const void *prefix, size_t plen, const void *after,
+                     size_t alen, bool reverse, pt_scan_fn cb, void *ctx)
 {
     lmdb_txn *txn = (lmdb_txn *)base;
     if (!table_ok(t))
@@ -876,7 +876,6 @@ done:
     free(succ);
     return rc;
 }
-
 
 /* LMDB is always reachable once open: it is a file in this process. */
 static int lmdb_ping(pt_store *base)

@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #define PG_SCHEMA_VERSION 1
-#define PG_ADVISORY_KEY   "7040311"  /* "portico schema" lock */
+#define PG_ADVISORY_KEY   "7040311" /* "portico schema" lock */
 #define PG_WRITE_RETRIES  64
 #define PG_SCAN_FIRST     128
 #define PG_SCAN_MAX       2048
@@ -339,8 +339,7 @@ static int schema_migrate(PGconn *c)
     if (rc != 0)
         return rc;
     PGresult *r = NULL;
-    rc = simple(c, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY)",
-                NULL);
+    rc = simple(c, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY)", NULL);
     if (rc == 0)
         rc = simple(c, "SELECT coalesce(max(version), 0) FROM schema_version", &r);
     int have = rc == 0 ? atoi(PQgetvalue(r, 0, 0)) : 0;
@@ -571,8 +570,8 @@ static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_va
     const char *vals[] = {tbl, key};
     int lens[] = {0, (int)klen}, fmts[] = {0, 1};
     PGresult *r = NULL;
-    int rc = txn_exec(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r,
-                      "get");
+    int rc =
+        txn_exec(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "get");
     if (rc != 0)
         return rc;
     if (PQntuples(r) == 0) {
@@ -635,8 +634,8 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
     const char *vals[] = {tbl, key};
     int lens[] = {0, (int)klen}, fmts[] = {0, 1};
     PGresult *r = NULL;
-    int rc = txn_exec(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r,
-                      "delete");
+    int rc =
+        txn_exec(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "delete");
     if (rc != 0)
         return rc;
     bool gone = strcmp(PQcmdTuples(r), "0") != 0;

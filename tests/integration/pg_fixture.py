@@ -53,12 +53,14 @@ class PgServer:
                               cwd=self.tmp)
 
     def start(self):
+        """initdb on the first call; (re)starts the server."""
         b = self.bindir
-        self._run(["mkdir", "-p", self.sock])
-        r = self._run([b + "/initdb", "-D", self.data, "-U", "portico", "-A", "trust",
-                       "--no-sync", "-E", "UTF8", "--locale=C"], check=False)
-        if r.returncode != 0:
-            raise RuntimeError("initdb failed:\n" + r.stdout.decode(errors="replace"))
+        if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
+            self._run(["mkdir", "-p", self.sock])
+            r = self._run([b + "/initdb", "-D", self.data, "-U", "portico", "-A", "trust",
+                           "--no-sync", "-E", "UTF8", "--locale=C"], check=False)
+            if r.returncode != 0:
+                raise RuntimeError("initdb failed:\n" + r.stdout.decode(errors="replace"))
         opts = ("-c listen_addresses='' -k %s -p %d -c fsync=off -c synchronous_commit=off "
                 "-c full_page_writes=off -c max_connections=300" % (self.sock, PORT))
         r = self._run([b + "/pg_ctl", "-D", self.data, "-o", opts, "-l", self.log, "-w",
