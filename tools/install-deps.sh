@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang-format \
 libcivetweb-dev libjansson-dev liblmdb-dev lmdb-utils libjwt-dev \
 libsodium-dev libssl-dev liboath-dev libcsv-dev libhpdf-dev \
-python3 python3-yaml python3-jsonschema curl nginx tzdata poppler-utils chromium nodejs"
+python3 python3-yaml python3-jsonschema curl nginx tzdata poppler-utils \
+postgresql libpq-dev chromium nodejs"
 # npm: Debian's package, unless the installed nodejs bundles its own npm
 # (a nodejs that does conflicts with Debian's npm package).
 if ! command -v npm >/dev/null 2>&1 && [ ! -f /usr/lib/node_modules/npm/bin/npm-cli.js ]; then
