@@ -206,6 +206,10 @@ async function main() {
           const errs = (await page.locator("#cards .error").allInnerTexts()).join(" ");
           check(errs === "", label + ": no error on the dashboard " + errs);
           if (size.name === "desktop") await role.expect(page, has);
+        } else {
+          await page.goto(BASE + "/");
+          await page.waitForLoadState("networkidle");
+          check(await page.locator("#login label[for=username]").count() === 1, label + ": the sign-in form");
         }
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         check(overflow <= 0, label + ": no sideways scrolling (" + overflow + " px)");
