@@ -136,6 +136,9 @@ int main(int argc, char **argv)
     so.used_marker = "jwt-private.pem"; /* keys without a store: data was lost */
     if (pt_store_open(&app.store, app.cfg.data_dir, &so) < 0)
         return fail(&app, "cannot open the store");
+    if (pt_cursor_secret_load(app.cursor_secret, app.store, PT_CURSOR_CORE_META_KEY) < 0)
+        return fail(&app, "cannot load the cursor secret");
+    app.cursor_secret_set = true;
     if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
     if (pt_login_guard_new(&app.login_guard, &app.cfg) < 0)

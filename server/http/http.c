@@ -150,6 +150,11 @@ const char *pt_req_method(const pt_req *req)
     return req->method;
 }
 
+const char *pt_req_path(const pt_req *req)
+{
+    return req->path;
+}
+
 const char *pt_req_param(const pt_req *req, const char *name)
 {
     if (req->route_rc != 0 || !name)
