@@ -5,9 +5,12 @@ set -eu
 PKGS="build-essential cmake pkg-config clang-format \
 libcivetweb-dev libjansson-dev liblmdb-dev lmdb-utils libjwt-dev \
 libsodium-dev libssl-dev liboath-dev libcsv-dev libhpdf-dev \
-python3 python3-yaml python3-jsonschema curl nginx tzdata"
+python3 python3-yaml python3-jsonschema curl nginx tzdata nodejs npm"
 missing=""
 for p in $PKGS; do
+    # node and npm from another source (a NodeSource nodejs bundles npm and
+    # conflicts with Debian's npm) count as present.
+    case $p in nodejs | npm) command -v "${p%js}" >/dev/null 2>&1 && continue ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done
