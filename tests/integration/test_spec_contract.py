@@ -65,7 +65,18 @@ ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)
 NOT_EXERCISED = {}
 
 # The summary schema each loaded portlet documents for its dashboard card.
-CARD_SCHEMAS = {"flu-countdown": "FluSummary"}
+CARD_SCHEMAS = {"flu-countdown": "FluSummary", "applicant-welcome": "AwSummary",
+                "leavers": "LeaversSummary"}
+CARD_SCHEMAS["flexible-working"] = "FwSummary"
+
+# flexible-working's operations are driven, and checked with this file's
+# Contract and check(), by test_flexible_working.py.
+_FW = API + "/portlets/flexible-working"
+NOT_EXERCISED.update({_FW + p: "exercised by test_flexible_working.py" for p in (
+    "/requests", "/requests/{id}", "/requests/{id}/meetings", "/requests/{id}/decision",
+    "/requests/{id}/withdraw", "/requests/{id}/appeal", "/requests/{id}/appeal/decision",
+    "/requests/{id}/extension", "/requests/{id}/extension/agree",
+    "/requests/{id}/treated-as-withdrawn", "/report")})
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -720,6 +731,81 @@ class SpecContractTest(PorticoTestCase):
         c("GET", PORTLET, 200, token=emp)
         c("PUT", orgp + "/flu-countdown", 200, {"enabled": True, "config": flu}, token=pa)
 
+        # ---- applicant-welcome
+        aw = API + "/portlets/applicant-welcome"
+        c("GET", aw, 404, token=app)  # portlet_not_enabled
+        c("PUT", orgp + "/applicant-welcome", 200,
+          {"enabled": True, "placements": [{"dashboard": "applicant", "position": 1},
+                                           {"dashboard": "employee", "position": 2}],
+           "config": {"review_days": 90}}, token=pa)
+        r = c("GET", aw + "/content", 200, token=hr)  # the default draft
+        c("GET", aw + "/content", 304, token=hr, headers={"If-None-Match": r.headers["ETag"]})
+        c("GET", aw, 404, token=app)  # nothing published yet
+        welcome = {
+            "headline": "Welcome to Contract NHS Trust",
+            "welcome_video": {"url": "https://media.example.org/ceo.mp4", "title": "Hello",
+                              "captions_url": "https://media.example.org/ceo.vtt"},
+            "services": [{"name": "Royal Infirmary", "description": "Acute care.\n24 hours.",
+                          "url": "https://example.org/ri"}],
+            "area_map": {"image_url": "https://example.org/map.png", "alt_text": "Area map"},
+            "branding": {"primary_colour": "#005EB8", "secondary_colour": "#003087",
+                         "text_colour": "#FFFFFF", "logo_url": "https://example.org/logo.svg",
+                         "logo_alt_text": "Logo"},
+            "checklist": [{"id": "personal-information", "title": "Your details",
+                           "kind": "personal_info"},
+                          {"id": "fire-safety", "title": "Fire Safety", "kind": "training",
+                           "url": "https://example.org/fire"}]}
+        c("PUT", aw + "/content", 200, welcome, token=hr)
+        c("PUT", aw + "/content", 422,
+          dict(welcome, headline="<b>Hi</b>",
+               branding={"primary_colour": "#FFFF00", "secondary_colour": "#003087",
+                         "text_colour": "#FFFFFF"}), token=hr)
+        c("PUT", aw + "/content", 422, dict(welcome, extra=1), token=hr)
+        c("PUT", aw + "/content", 403, welcome, token=app)
+        c("PUT", aw + "/content", 400, raw=b'{"headline": ', token=hr)
+        c("PUT", aw + "/content", 415, raw=b"headline=x", content_type="text/plain", token=hr)
+        r = c("GET", aw + "/content", 200, token=hr)
+        c("POST", aw + "/content/publish", 201, token=hr, headers={"If-Match": r.headers["ETag"]})
+        c("PUT", aw + "/content", 412, welcome, token=hr, headers={"If-Match": r.headers["ETag"]})
+        c("POST", aw + "/content/publish", 201, token=pa)
+        c("GET", aw + "/content", 200, token=pa)
+        r = c("GET", aw + "/content/versions?limit=1", 200, token=hr)
+        c("GET", aw + "/content/versions?limit=1&cursor=" + quote(r.body["next_cursor"]), 200,
+          token=hr)
+        c("GET", aw + "/content/versions?cursor=zzz", 400, token=hr)
+        c("GET", aw + "/content/versions/1", 200, token=hr)
+        c("GET", aw + "/content/versions/9", 404, token=hr)
+        c("POST", aw + "/content/versions/1/restore", 200, token=hr)
+        c("POST", aw + "/content/versions/9/restore", 404, token=hr)
+        c("GET", aw + "/content/review", 200, token=hr)
+        c("GET", aw + "/content/review", 403, token=app)
+        r = c("GET", aw, 200, token=app)
+        c("GET", aw, 304, token=app, headers={"If-None-Match": r.headers["ETag"]})
+        c("GET", aw, 200, token=hr)  # preview
+        c("GET", aw, 403, token=emp)
+        c("GET", aw, 403, token=leaver)
+        c("POST", aw + "/checklist/fire-safety/complete", 200, token=app)
+        c("DELETE", aw + "/checklist/fire-safety/complete", 200, token=app)
+        c("POST", aw + "/checklist/personal-information/complete", 200, token=app)
+        c("POST", aw + "/checklist/no-such-item/complete", 404, token=app)
+        c("POST", aw + "/checklist/fire-safety/complete", 403, token=emp)
+        c("POST", aw + "/interactions", 201, {"target": "welcome_video", "action": "play"},
+          token=app)
+        c("POST", aw + "/interactions", 201, {"target": "service:Royal Infirmary",
+                                              "action": "click"}, token=app)
+        c("POST", aw + "/interactions", 422, {"target": "nowhere", "action": "dance"},
+          token=app)
+        c("POST", aw + "/interactions", 403, {"target": "welcome_video", "action": "play"},
+          token=emp)
+        c("GET", aw + "/analytics", 200, token=hr)
+        c("GET", aw + "/analytics?from=2026-11-01&to=2026-11-15", 200, token=pa)
+        c("GET", aw + "/analytics?from=nope", 400, token=hr)
+        c("GET", aw + "/analytics", 403, token=emp)
+        c("GET", API + "/dashboards/employee", 200, token=hr)  # the review card
+        c("GET", aw + "/content", 404, token=other)  # not enabled there
+        # ---- leavers (pay documents); emp2 is payroll_admin since the PATCH above
+        self.leavers_scenario(c, orgp, pa, emp, app, leaver)
+
         # ---- dashboards
         r = c("GET", API + "/dashboards/employee", 200, token=emp)
         etag = r.headers.get("ETag")
@@ -780,6 +866,51 @@ class SpecContractTest(PorticoTestCase):
         # ---- verdict
         c("GET", "/healthz", 200)
         self.report()
+
+    def leavers_scenario(self, c, orgp, pa, emp, app, leaver):
+        lv = API + "/portlets/leavers"
+        pay = self.token_for("emp2")
+        c("GET", lv + "/payslips", 404, token=emp)  # portlet_not_enabled
+        c("PUT", orgp + "/leavers", 200,
+          {"enabled": True, "placements": [{"dashboard": "leaver", "position": 1},
+                                           {"dashboard": "employee", "position": 2}]}, token=pa)
+        slip = {"username": "emp", "kind": "payslip", "period": "2026-10",
+                "data": {"pay_date": "2026-10-25", "tax_code": "1257L", "ni_number": "AB123456C",
+                         "pension_ref": "NHSPS-1", "gross": 300000, "net": 221813,
+                         "payments": [{"description": "Basic pay", "amount": 300000}],
+                         "deductions": [{"description": "Income tax", "amount": 78187}],
+                         "ytd": {"gross": 2100000, "tax": 547309}}}
+        p60 = {"username": "emp", "kind": "p60", "period": "2025-26",
+               "data": {"pay": 3000000, "tax": 400000, "final_tax_code": "1257L",
+                        "ni_number": "AB123456C", "statutory_payments": []}}
+        p45 = {"username": "emp", "kind": "p45",
+               "data": {"leaving_date": "2026-11-05", "tax_code": "1257L",
+                        "pay_to_date": 1500000, "tax_to_date": 200000, "ni_number": "AB123456C"}}
+        bad = dict(slip, data=dict(slip["data"], net=1, bonus=5))
+        c("POST", lv + "/documents", 201, slip, token=pay)
+        c("POST", lv + "/documents", 200, slip, token=pay)  # replaced
+        c("POST", lv + "/documents", 422, bad, token=pay)
+        c("POST", lv + "/documents", 403, slip, token=emp)
+        c("POST", lv + "/documents/bulk", 200, {"documents": [p60, p45]}, token=pay)
+        c("POST", lv + "/documents/bulk", 422, {"documents": [slip, bad]}, token=pay)
+        c("POST", lv + "/documents/bulk", 403, {"documents": [slip]}, token=emp)
+        r = c("GET", lv + "/payslips", 200, token=emp)
+        c("GET", lv + "/payslips", 304, token=emp, headers={"If-None-Match": r.headers["ETag"]})
+        c("GET", lv + "/payslips?limit=0", 400, token=emp)
+        c("GET", lv + "/payslips", 403, token=app)
+        c("GET", lv + "/payslips", 403, token=leaver)  # mfa_required
+        c("GET", lv + "/payslips/2026-10", 200, token=emp)
+        c("GET", lv + "/payslips/2026-10", 200, token=emp, headers={"Accept": "application/pdf"})
+        c("GET", lv + "/payslips/1999-01", 404, token=emp)
+        c("GET", lv + "/p45", 200, token=emp)
+        c("GET", lv + "/p60", 200, token=emp)
+        c("GET", lv + "/p60/2025-26", 200, token=emp)
+        c("GET", lv + "/p60/2025-26?format=pdf", 200, token=emp)
+        c("GET", lv + "/pack", 200, token=emp)
+        c("GET", lv + "/admin/people/emp/documents", 200, token=pay)
+        c("GET", lv + "/admin/people/emp/documents/payslip/2026-10", 200, token=pay)
+        c("GET", lv + "/admin/people/emp/documents/payslip/2026-10", 403, token=emp)
+        c("GET", lv + "/admin/people/nobody/documents", 404, token=pay)
 
     def report(self):
         problems = []

@@ -172,7 +172,7 @@ def iso(t):
 def payslip(user, period):
     return {"username": user, "kind": "payslip", "period": period,
             "data": {"pay_date": period + "-25", "tax_code": "1257L", "ni_number": "AB123456C",
-                     "pension_ref": "NHSPS-123456", "gross": 300000, "net": 233413,
+                     "pension_ref": "NHSPS-123456", "gross": 300000, "net": 221813,
                      "payments": [{"description": "Basic pay", "amount": 276000},
                                   {"description": "Unsocial hours enhancement", "amount": 24000}],
                      "deductions": [{"description": "Income tax", "amount": 33175},
@@ -205,6 +205,9 @@ def seed_leavers(cl, org, tok, people, now):
 def seed_welcome(cl, org, tok, people, now):
     cl.call("PUT", "/api/v1/portlets/applicant-welcome/content",
             {"headline": "Welcome to the trust",
+             "welcome_video": {"url": "https://example.org/welcome.mp4",
+                               "title": "A welcome from our chief executive",
+                               "captions_url": "https://example.org/welcome.vtt"},
              "services": [{"name": "Occupational health", "description": "Before you start",
                            "url": "https://example.org/oh"}],
              "checklist": [{"id": "id-check", "title": "Bring your ID", "kind": "document",
