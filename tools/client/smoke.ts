@@ -151,6 +151,37 @@ const campaign = await oh.GET("/api/v1/portlets/flu-countdown");
 check(campaign.response.status === 200 && campaign.data !== undefined, "flu campaign");
 console.log(`flu: ${campaign.data?.campaign} overall ${campaign.data?.uptake?.overall.vaccinated ?? "-"} vaccinated`);
 
+// ---- leavers: payroll loads a payslip; the person reads it back ---------
+const payroll = await signIn("payroll.admin");
+const loaded = await payroll.POST("/api/v1/portlets/leavers/documents", {
+  body: {
+    username: "hca.holly", kind: "payslip", period: "2031-01",
+    data: {
+      pay_date: "2031-01-25", tax_code: "1257L", ni_number: "AB123456C", gross: 200000, net: 160000,
+      payments: [{ description: "Basic pay", amount: 200000 }],
+      deductions: [{ description: "Income tax", amount: 40000 }],
+    },
+  },
+});
+check(loaded.response.status === 201 || loaded.response.status === 200, `leavers document ${loaded.response.status}`);
+
+// ---- flexible-working: an employee makes a request -------------------------
+const pete = await signIn("physio.pete");
+const fw = await pete.POST("/api/v1/portlets/flexible-working/requests", {
+  body: {
+    change_types: ["compressed_hours"], proposed_start: "2031-03-03",
+    current_pattern: "5 x 7.5h, Mon-Fri", requested_pattern: "4 x 9.4h, Mon-Thu",
+  },
+});
+check(fw.response.status === 201 && fw.data !== undefined, `flexible-working request ${fw.response.status} ${fw.error?.code}`);
+
+// ---- applicant-welcome: the applicant's interaction is recorded -----------
+const alex = await signIn("app.alex");
+const seen = await alex.POST("/api/v1/portlets/applicant-welcome/interactions", {
+  body: { target: "welcome_video", action: "play" },
+});
+check(seen.response.status === 201, `applicant-welcome interaction ${seen.response.status} ${seen.error?.code}`);
+
 // HEAD answers like GET without a body.
 const head = await fetch(baseUrl + "/healthz", { method: "HEAD" });
 check(head.status === 200, `HEAD /healthz ${head.status}`);
