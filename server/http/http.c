@@ -122,8 +122,14 @@ static const char *status_title(int status)
         return "Precondition Required";
     case 429:
         return "Too Many Requests";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 505:
+        return "HTTP Version Not Supported";
     case 501:
         return "Not Implemented";
     case 503:
@@ -939,7 +945,8 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
         ok = ok && buf_printf(&b, "Connection: keep-alive\r\n");
     ok = ok && buf_add(&b, "\r\n", 2);
     /* HEAD gets the GET answer's headers, Content-Length included. */
-    if (!no_body && res->len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
+    const char *method = mg_get_request_info(conn)->request_method;
+    if (!no_body && res->len && !(method && strcmp(method, "HEAD") == 0))
         ok = ok && buf_add(&b, res->body, res->len);
     if (ok) {
         mg_write(conn, b.p, b.len);
@@ -1207,6 +1214,83 @@ static int on_request(struct mg_connection *conn, void *ud)
     return status;
 }
 
+/* The methods a Portico route can have (HEAD and OPTIONS answered for
+ * every path).  Any other method is 405, never CivetWeb's 400. */
+static bool method_served(const char *m)
+{
+    static const char *const served[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                         "PATCH", "DELETE", "OPTIONS", NULL};
+    for (const char *const *s = served; *s; s++)
+        if (strcmp(*s, m) == 0)
+            return true;
+    return false;
+}
+
+/* A method token as RFC 9110 defines it, so a garbled request line is 400. */
+static bool method_token(const char *m)
+{
+    if (!m || !*m || strlen(m) > 32)
+        return false;
+    for (const char *p = m; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p)))
+            return false;
+    return true;
+}
+
+/*
+ * CivetWeb answers some requests itself, before on_request: a request line
+ * or header it cannot parse (control characters, a bad version), a method
+ * it does not serve (TRACE, CONNECT, made-up ones), a header block over
+ * max_request_size.  Its own page is text/plain; this callback writes the
+ * same status as problem+json instead, like every other Portico error, and
+ * closes the connection.  A well-formed request with a method no route can
+ * have is 405 method_not_allowed with the Allow header of its path (404 if
+ * there is no such path).  Returns 0: the error is answered.
+ */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    pt_http *h = mg_get_user_data(mg_get_context(conn));
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    pt_req req;
+    pt_res res;
+    const char *method = ri ? ri->request_method : NULL;
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    /* CivetWeb has not split the target for a method it refused: cut the
+     * query off request_uri. */
+    char path[1024] = "";
+    const char *uri = ri ? (ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri) : NULL;
+    if (uri && strlen(uri) < sizeof(path)) {
+        strcpy(path, uri);
+        path[strcspn(path, "?#")] = '\0';
+    }
+    if (status == 400 && h && path[0] == '/' && method_token(method) && !method_served(method)) {
+        pt_route_match m;
+        if (pt_router_find(h->app->router, method, path, &m) == PT_EDENIED) {
+            pt_res_problem(&res, 405, "method_not_allowed", "%s is not allowed here", method);
+            pt_res_header(&res, "Allow", m.allow);
+        } else {
+            pt_res_problem(&res, 404, "not_found", "no such resource");
+        }
+    } else {
+        const char *code = status == 413   ? "payload_too_large"
+                           : status == 408 ? "request_timeout"
+                           : status == 431 ? "request_header_fields_too_large"
+                           : status == 414 ? "uri_too_long"
+                           : status == 505 ? "http_version_not_supported"
+                           : status >= 500 ? "internal_error"
+                                           : "bad_request";
+        if (status < 400 || status > 599)
+            status = 400, code = "bad_request";
+        pt_res_problem(&res, status, code, "%s",
+                       errmsg && *errmsg ? errmsg : "the request could not be read");
+    }
+    res.close = true;
+    send_response(conn, &req, &res);
+    res_reset(&res);
+    return 0;
+}
+
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
@@ -1256,6 +1340,7 @@ int pt_http_start(pt_http **out, struct pt_app *app)
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof(cb));
     cb.log_message = on_log_message;
+    cb.http_error = on_http_error;
     struct mg_init_data init = {&cb, h, opts};
     char errtext[256] = "";
     unsigned errcode = 0;
