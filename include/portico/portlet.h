@@ -355,7 +355,10 @@ struct portico_host {
     int (*write)(portico_ctx *ctx, portico_txn_fn fn, void *arg); /* fn may re-run */
     /* Builds a key from parts, escaping '/' and '%' inside each part and
      * joining them with '/': key(buf, sizeof buf, "doc", user, "2026-10",
-     * NULL) -> "doc/j.smith/2026-10".  PORTICO_EINVAL if it does not fit
+     * NULL) -> "doc/j.smith/2026-10"; an empty last part makes a prefix
+     * for scan()/page(): key(buf, sizeof buf, "doc", user, "", NULL) ->
+     * "doc/j.smith/" (which "doc/j.smithson/..." does not match).
+     * PORTICO_EINVAL if it does not fit
      * or exceeds PORTICO_KEY_MAX.  Use fixed-width numbers ("%010u") where
      * keys must sort by number. */
     int (*key)(char *buf, size_t cap, const char *part, ...) __attribute__((sentinel));

@@ -74,21 +74,6 @@ static int list_txn(portico_txn *txn, void *arg)
     return h->page(txn, l->prefix, true, list_visit, &l->walk, &l->next);
 }
 
-/* prefix = part1/part2/ (part2 may be NULL: part1/) */
-static int prefix_make(const portico_host *h, char *buf, size_t cap, const char *part1,
-                       const char *part2)
-{
-    int rc = part2 ? h->key(buf, cap, part1, part2, NULL) : h->key(buf, cap, part1, NULL);
-    if (rc != PORTICO_OK)
-        return rc;
-    size_t n = strlen(buf);
-    if (n + 2 > cap || n + 1 > PORTICO_KEY_MAX)
-        return PORTICO_EINVAL;
-    buf[n] = '/';
-    buf[n + 1] = '\0';
-    return PORTICO_OK;
-}
-
 int fw_route_list(portico_ctx *ctx)
 {
     const portico_host *h = ctx->host;
@@ -110,10 +95,10 @@ int fw_route_list(portico_ctx *ctx)
     int rc;
     if (strcmp(scope, "mine") == 0) {
         l.walk.from_index = true;
-        rc = prefix_make(h, l.prefix, sizeof(l.prefix), "mine", who->username);
+        rc = h->key(l.prefix, sizeof(l.prefix), "mine", who->username, "", NULL);
     } else if (strcmp(scope, "team") == 0) {
         l.walk.from_index = l.walk.team = true;
-        rc = prefix_make(h, l.prefix, sizeof(l.prefix), "team", who->username);
+        rc = h->key(l.prefix, sizeof(l.prefix), "team", who->username, "", NULL);
     } else if (strcmp(scope, "org") == 0) {
         if (!(who->roles & PORTICO_ROLE_HR_ADMIN)) {
             h->respond_problem(ctx, 403, "forbidden",
@@ -123,8 +108,8 @@ int fw_route_list(portico_ctx *ctx)
         /* with a status, the status index holds exactly the matches */
         l.walk.from_index = status != NULL;
         l.walk.status = NULL;
-        rc = status ? prefix_make(h, l.prefix, sizeof(l.prefix), "status", status)
-                    : prefix_make(h, l.prefix, sizeof(l.prefix), "req", NULL);
+        rc = status ? h->key(l.prefix, sizeof(l.prefix), "status", status, "", NULL)
+                    : h->key(l.prefix, sizeof(l.prefix), "req", "", NULL);
     } else {
         h->respond_problem(ctx, 400, "bad_request", "scope must be mine, team or org");
         return PORTICO_OK;

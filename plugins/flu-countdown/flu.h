@@ -99,9 +99,16 @@ void flu_uptake_init(flu_group_tally *tallies, const flu_config *cfg);
 void flu_uptake_apply_overrides(flu_group_tally *tallies, const flu_config *cfg);
 /* {vaccinated, headcount, percent, target_percent, target_met} over all
  * configured groups. */
-json_t *flu_uptake_overall_json(const flu_group_tally *tallies, const flu_config *cfg);
+/* Counts from 1 to FLU_SUPPRESS_BELOW - 1 are suppressed (null, with
+ * "suppressed": true) when `suppress` is set: for every caller but the
+ * campaign's admins. */
+#define FLU_SUPPRESS_BELOW 5
+bool flu_uptake_suppressed(int64_t vaccinated, int64_t headcount, bool suppress);
+json_t *flu_uptake_overall_json(const flu_group_tally *tallies, const flu_config *cfg,
+                                bool suppress);
 /* [{staff_group, vaccinated, headcount, percent}] */
-json_t *flu_uptake_groups_json(const flu_group_tally *tallies, const flu_config *cfg);
+json_t *flu_uptake_groups_json(const flu_group_tally *tallies, const flu_config *cfg,
+                               bool suppress);
 
 /* ---- sites (flu_sites.c) -------------------------------------------------- */
 

@@ -49,18 +49,32 @@ static int status_txn(portico_txn *txn, void *arg)
     return rc;
 }
 
-static json_t *uptake_sites_json(const status_read *s)
+static json_t *uptake_sites_json(const status_read *s, bool suppress)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < json_array_size(s->sites); i++) {
         const json_t *site = json_array_get(s->sites, i);
         int64_t n = json_integer_value(json_array_get(s->site_counts, i));
-        json_array_append_new(
-            arr, json_pack("{s:O?, s:O?, s:I, s:o}", "site", json_object_get(site, "id"), "name",
-                           json_object_get(site, "name"), "vaccinated", (json_int_t)n,
-                           "share_percent", flu_percent_json(n, s->total)));
+        json_t *item = json_pack("{s:O?, s:O?}", "site", json_object_get(site, "id"), "name",
+                                 json_object_get(site, "name"));
+        if (item && flu_uptake_suppressed(n, 0, suppress)) {
+            json_object_set_new(item, "vaccinated", json_null());
+            json_object_set_new(item, "share_percent", json_null());
+            json_object_set_new(item, "suppressed", json_true());
+        } else if (item) {
+            json_object_set_new(item, "vaccinated", json_integer((json_int_t)n));
+            json_object_set_new(item, "share_percent", flu_percent_json(n, s->total));
+        }
+        json_array_append_new(arr, item);
     }
     return arr;
+}
+
+/* The campaign's admins see every count; everyone else small ones
+ * suppressed. */
+static bool flu_suppress_for(const portico_ctx *ctx)
+{
+    return !(ctx->caller->roles & (PORTICO_ROLE_OH_ADMIN | PORTICO_ROLE_PORTAL_ADMIN));
 }
 
 static json_t *signposting_json(const status_read *s)
@@ -83,7 +97,7 @@ static json_t *signposting_json(const status_read *s)
 }
 
 static json_t *status_body(const portico_host *h, const flu_config *cfg, const status_read *s,
-                           int64_t now_ms)
+                           int64_t now_ms, bool suppress)
 {
     char now[21], starts[21], ends[21];
     h->time_format(now, now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000);
@@ -101,9 +115,9 @@ static json_t *status_body(const portico_host *h, const flu_config *cfg, const s
     if (cfg->show_uptake) {
         json_object_set_new(body, "uptake",
                             json_pack("{s:f, s:o, s:o, s:o}", "target_percent", cfg->target_percent,
-                                      "groups", flu_uptake_groups_json(s->tallies, cfg), "overall",
-                                      flu_uptake_overall_json(s->tallies, cfg), "sites",
-                                      uptake_sites_json(s)));
+                                      "groups", flu_uptake_groups_json(s->tallies, cfg, suppress),
+                                      "overall", flu_uptake_overall_json(s->tallies, cfg, suppress),
+                                      "sites", uptake_sites_json(s, suppress)));
     }
     if (cfg->show_signposting)
         json_object_set_new(body, "signposting", signposting_json(s));
@@ -118,7 +132,8 @@ int flu_route_status(portico_ctx *ctx)
         return PORTICO_OK;
     status_read s = {.host = h, .cfg = &cfg, .sites = json_array(), .site_counts = json_array()};
     int rc = s.sites && s.site_counts ? h->read(ctx, status_txn, &s) : PORTICO_ENOMEM;
-    json_t *body = rc == PORTICO_OK ? status_body(h, &cfg, &s, h->now_ms()) : NULL;
+    json_t *body =
+        rc == PORTICO_OK ? status_body(h, &cfg, &s, h->now_ms(), flu_suppress_for(ctx)) : NULL;
     if (body != NULL)
         h->respond_json(ctx, 200, body);
     else
@@ -177,7 +192,7 @@ int flu_summary(portico_ctx *ctx, const char *dashboard, json_t **out)
             json_decref(card);
             return rc < 0 ? rc : PORTICO_ERR;
         }
-        json_t *overall = flu_uptake_overall_json(s.tallies, &cfg);
+        json_t *overall = flu_uptake_overall_json(s.tallies, &cfg, flu_suppress_for(ctx));
         json_object_set(card, "uptake_percent", json_object_get(overall, "percent"));
         json_object_set(card, "target_met", json_object_get(overall, "target_met"));
         json_decref(overall);

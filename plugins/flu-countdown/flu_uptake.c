@@ -53,27 +53,61 @@ static bool target_met(int64_t vaccinated, int64_t headcount, double target)
     return (double)vaccinated * 100.0 >= target * (double)headcount;
 }
 
-json_t *flu_uptake_overall_json(const flu_group_tally *tallies, const flu_config *cfg)
+/*
+ * A count behind which stand one to four people could single someone out
+ * (the only doctor in a small trust, vaccinated or not).  For callers other
+ * than the campaign's admins such counts are null with "suppressed": true,
+ * the same rule applicant-welcome and flexible-working follow.
+ */
+static bool flu_count_small(int64_t n)
+{
+    return n > 0 && n < FLU_SUPPRESS_BELOW;
+}
+
+bool flu_uptake_suppressed(int64_t vaccinated, int64_t headcount, bool suppress)
+{
+    return suppress && (flu_count_small(vaccinated) || flu_count_small(headcount));
+}
+
+static json_t *uptake_counts(json_t *obj, int64_t v, int64_t h, bool hidden)
+{
+    if (obj == NULL)
+        return NULL;
+    if (hidden) {
+        json_object_set_new(obj, "vaccinated", json_null());
+        json_object_set_new(obj, "headcount", json_null());
+        json_object_set_new(obj, "percent", json_null());
+        json_object_set_new(obj, "suppressed", json_true());
+    } else {
+        json_object_set_new(obj, "vaccinated", json_integer((json_int_t)v));
+        json_object_set_new(obj, "headcount", json_integer((json_int_t)h));
+        json_object_set_new(obj, "percent", flu_percent_json(v, h));
+    }
+    return obj;
+}
+
+json_t *flu_uptake_overall_json(const flu_group_tally *tallies, const flu_config *cfg,
+                                bool suppress)
 {
     int64_t v = 0, h = 0;
     for (size_t i = 0; i < cfg->group_count; i++) {
         v += tallies[i].vaccinated;
         h += tallies[i].headcount;
     }
-    return json_pack("{s:I, s:I, s:o, s:f, s:b}", "vaccinated", (json_int_t)v, "headcount",
-                     (json_int_t)h, "percent", flu_percent_json(v, h), "target_percent",
-                     cfg->target_percent, "target_met", target_met(v, h, cfg->target_percent));
+    bool hidden = flu_uptake_suppressed(v, h, suppress);
+    return uptake_counts(json_pack("{s:f, s:b}", "target_percent", cfg->target_percent,
+                                   "target_met", !hidden && target_met(v, h, cfg->target_percent)),
+                         v, h, hidden);
 }
 
-json_t *flu_uptake_groups_json(const flu_group_tally *tallies, const flu_config *cfg)
+json_t *flu_uptake_groups_json(const flu_group_tally *tallies, const flu_config *cfg, bool suppress)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < cfg->group_count; i++) {
-        json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:I, s:o}", "staff_group", tallies[i].group, "vaccinated",
-                           (json_int_t)tallies[i].vaccinated, "headcount",
-                           (json_int_t)tallies[i].headcount, "percent",
-                           flu_percent_json(tallies[i].vaccinated, tallies[i].headcount)));
+        int64_t v = tallies[i].vaccinated, h = tallies[i].headcount;
+        json_array_append_new(arr,
+                              uptake_counts(json_pack("{s:s}", "staff_group", tallies[i].group), v,
+                                            h, flu_uptake_suppressed(v, h, suppress)));
     }
     return arr;
 }

@@ -13,21 +13,14 @@ int lv_key_doc(const portico_ctx *ctx, char *buf, size_t cap, const char *space,
     return ctx->host->key(buf, cap, space, user, lv_kind_name(kind), period, NULL);
 }
 
-/* The host joins parts with '/'; the trailing '/' keeps "doc/ann/" from
- * matching "doc/anne/...". */
+/* An empty last part gives the trailing '/' (host key()), which keeps
+ * "doc/ann/" from matching "doc/anne/...". */
 int lv_key_prefix(const portico_ctx *ctx, char *buf, size_t cap, const char *space,
                   const char *user, enum lv_kind kind)
 {
-    int rc = kind == LV_KIND_NONE ? ctx->host->key(buf, cap, space, user, NULL)
-                                  : ctx->host->key(buf, cap, space, user, lv_kind_name(kind), NULL);
-    if (rc != PORTICO_OK)
-        return rc;
-    size_t n = strlen(buf);
-    if (n + 2 > cap || n + 1 > PORTICO_KEY_MAX)
-        return PORTICO_EINVAL;
-    buf[n] = '/';
-    buf[n + 1] = '\0';
-    return PORTICO_OK;
+    return kind == LV_KIND_NONE
+               ? ctx->host->key(buf, cap, space, user, "", NULL)
+               : ctx->host->key(buf, cap, space, user, lv_kind_name(kind), "", NULL);
 }
 
 json_t *lv_record_new(const char *user, enum lv_kind kind, const char *period, const json_t *data,

@@ -83,7 +83,9 @@ class FluTest(PorticoTestCase):
         return r
 
     def status(self, o, user=None):
-        r = self.api.get(PORTLET, token=self.tok(user or o["emp"]))
+        """The status as the campaign's oh_admin sees it (every count exact);
+        other callers see counts of 1 to 4 suppressed."""
+        r = self.api.get(PORTLET, token=self.tok(user or o["oh"]))
         self.assertEqual(r.status, 200, repr(r))
         return r.body
 
@@ -369,6 +371,35 @@ class FluTest(PorticoTestCase):
         o = self.new_org(config=campaign(headcount_override={"doctors": 5.0}))
         self.assertEqual(self.group(self.status(o), "doctors")["headcount"], 5)
 
+    def test_small_counts_suppressed_for_non_admins(self):
+        """A group of one doctor would show an employee (or an applicant)
+        whether that doctor had the jab: counts of 1 to 4 are null with
+        suppressed true for everyone but oh_admin and portal_admin."""
+        o = self.new_org(config=campaign())
+        org = o["id"]
+        self.person(org, "d1" + org, staff_group="doctors")
+        for i in range(6):
+            self.person(org, "n%d%s" % (i, org), staff_group="qualified_nurses")
+        self.person(org, "app" + org, staff_group="doctors", status="applicant",
+                    start_date="2027-01-04")
+        self.put_site(o, "main", expect=201)
+        self.vaccinate(o, "doctors")
+        for _ in range(5):
+            self.vaccinate(o, "qualified_nurses")
+        for viewer in (o["emp"], "app" + org):
+            b = self.status(o, viewer)
+            d = self.group(b, "doctors")
+            self.assertEqual((d["vaccinated"], d["headcount"], d["percent"], d.get("suppressed")),
+                             (None, None, None, True), viewer)
+            n = self.group(b, "qualified_nurses")
+            self.assertEqual((n["vaccinated"], n["headcount"]), (5, 6), viewer)
+            self.assertNotIn("suppressed", n)
+            self.assertEqual(b["uptake"]["overall"]["vaccinated"], 6)
+        for admin in (o["oh"], o["pa"]):
+            d = self.group(self.status(o, admin), "doctors")
+            self.assertEqual((d["vaccinated"], d["headcount"]), (1, 1), admin)
+            self.assertNotIn("suppressed", d)
+
     def test_headcount_from_people(self):
         o = self.new_org(config=campaign())
         org = o["id"]
@@ -593,8 +624,12 @@ class FluDemoTest(PorticoTestCase):
         self.assertGreater(r.body["remaining"]["total_seconds"], 0)
         self.assertEqual({s["id"] for s in r.body["signposting"]["sites"]},
                          {"main-atrium", "roving-team"})
-        self.assertEqual(r.body["uptake"]["overall"]["vaccinated"], 4)
-        self.assertGreater(r.body["uptake"]["overall"]["headcount"], 0)
+        # four vaccinations: too few to show an employee, exact for oh.admin
+        self.assertIsNone(r.body["uptake"]["overall"]["vaccinated"])
+        self.assertIs(r.body["uptake"]["overall"]["suppressed"], True)
+        admin = self.api.get(PORTLET, token=self.token("oh.admin", "portico-demo"))
+        self.assertEqual(admin.body["uptake"]["overall"]["vaccinated"], 4)
+        self.assertGreater(admin.body["uptake"]["overall"]["headcount"], 0)
         d = self.api.get(API + "/dashboards/employee", token=tok)
         self.assertEqual(d.status, 200, repr(d))
         self.assertIn("flu-countdown", [c["id"] for c in d.body["portlets"]])

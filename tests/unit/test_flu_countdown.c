@@ -217,7 +217,7 @@ static void test_uptake(void)
 
     tallies[0].vaccinated = 1;
     tallies[1].vaccinated = 1;
-    json_t *groups = flu_uptake_groups_json(tallies, &c);
+    json_t *groups = flu_uptake_groups_json(tallies, &c, false);
     CHECK(json_array_size(groups) == 2);
     json_t *g0 = json_array_get(groups, 0);
     CHECK(strcmp(json_string_value(json_object_get(g0, "staff_group")), "doctors") == 0);
@@ -226,7 +226,7 @@ static void test_uptake(void)
           1e-9);
     json_decref(groups);
 
-    json_t *all = flu_uptake_overall_json(tallies, &c);
+    json_t *all = flu_uptake_overall_json(tallies, &c, false);
     CHECK(json_integer_value(json_object_get(all, "vaccinated")) == 2);
     CHECK(json_integer_value(json_object_get(all, "headcount")) == 11);
     CHECK(fabs(json_real_value(json_object_get(all, "percent")) - 18.2) < 1e-9);
@@ -238,13 +238,13 @@ static void test_uptake(void)
     tallies[0].headcount = 5;
     tallies[1].vaccinated = 5;
     tallies[1].headcount = 5;
-    all = flu_uptake_overall_json(tallies, &c);
+    all = flu_uptake_overall_json(tallies, &c, false);
     CHECK(json_is_true(json_object_get(all, "target_met")));
     json_decref(all);
 
     tallies[0].headcount = 0;
     tallies[1].headcount = 0;
-    all = flu_uptake_overall_json(tallies, &c);
+    all = flu_uptake_overall_json(tallies, &c, false);
     CHECK(json_is_null(json_object_get(all, "percent")));
     CHECK(json_is_false(json_object_get(all, "target_met")));
     json_decref(all);
