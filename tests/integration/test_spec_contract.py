@@ -325,6 +325,24 @@ class SpecContractTest(PorticoTestCase):
                 self.assertTrue(any(c.startswith("4") for c in codes), path)
 
         schemas = doc["components"]["schemas"]
+        # every JSON request body has an example, and every example is valid
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                media = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+                if not media:
+                    continue
+                schema, _ = self.contract.deref(media.get("schema", {}), "")
+                self.assertTrue("example" in media or "examples" in media or
+                                "examples" in schema or "example" in schema,
+                                "%s %s: request body without an example" % (method, path))
+        for name, schema in schemas.items():
+            for n, example in enumerate(schema.get("examples") or []):
+                for jpath, msg in self.contract.schema_errors("#/components/schemas/" + name,
+                                                              example):
+                    self.fail("%s examples[%d] %s: %s" % (name, n, jpath, msg))
+
         r = self.api.post(API + "/auth/login", {"username": "admin",
                                                  "password": self.server.admin_password})
         self.assertEqual(r.status, 200, r)
