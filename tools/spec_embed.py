@@ -19,6 +19,8 @@ landing later is covered without editing the core document:
   const), `DashboardCard` as a oneOf of them keyed by `id` (so a generated
   client narrows `card.summary` by `card.id`), and `PortletConfig` as the
   anyOf of every portlet's config schema.
+- api_spec/examples/<Schema>.json (real answers recorded by
+  tools/spec_examples.py) become that schema's `examples`.
 - 405 `method_not_allowed` is the router's answer to any method a path
   does not list, so every operation documents it
   (components.responses.MethodNotAllowed) unless it says otherwise.
@@ -101,6 +103,16 @@ def portlet_unions(doc):
     } if configs else ref("EmptyObject")
 
 
+def add_examples(doc, examples_dir):
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for name in sorted(glob.glob(os.path.join(examples_dir, "*.json"))):
+        schema = os.path.basename(name)[:-len(".json")]
+        if schema not in schemas:
+            sys.exit("spec_embed: %s: no schema %s" % (name, schema))
+        with open(name, encoding="utf-8") as f:
+            schemas[schema].setdefault("examples", []).append(json.load(f))
+
+
 def document_405(doc):
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
@@ -119,6 +131,7 @@ def main():
         with open(name, encoding="utf-8") as f:
             merge(doc, yaml.safe_load(f) or {}, name)
     portlet_unions(doc)
+    add_examples(doc, os.path.join(os.path.dirname(src), "examples"))
     document_405(doc)
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     write_c_array(dst, "pt_openapi_json", text, "api_spec/")
