@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEOPLE = ["portal.admin", "hr.admin", "content.admin", "payroll.admin", "oh.admin",
+PEOPLE = ["hr.admin", "portal.admin", "content.admin", "payroll.admin", "oh.admin",
           "emp.eddie", "manager.mary", "leaver.lucy", "app.alex"]
 PARAMS = {"org": "demo-trust", "username": "emp.eddie", "dashboard": "employee"}
 
@@ -105,10 +105,48 @@ def main():
                     with open(os.path.join(out_dir, name + ".json"), "w") as f:
                         json.dump(trim(body), f, indent=2, ensure_ascii=False)
                         f.write("\n")
-                    written[name] = url
+                    written[name] = "GET " + url
                     break
+        # answers of writes (the demo data lives in a scratch directory)
+        who = dict(zip(PEOPLE, tokens))
+        writes = [
+            ("PortletOrgSettings", "portal.admin", "PUT",
+             "/api/v1/orgs/demo-trust/portlets/flu-countdown", {"enabled": True}),
+            ("FluSite", "oh.admin", "PUT", "/api/v1/portlets/flu-countdown/sites/ward-7",
+             {"name": "Ward 7 roving team", "location": "Ward 7",
+              "sessions": [{"starts_at": "2026-12-03T09:00:00Z",
+                            "ends_at": "2026-12-03T11:00:00Z", "notes": "Bring your ID"}]}),
+            ("FluVaccination", "oh.admin", "POST", "/api/v1/portlets/flu-countdown/vaccinations",
+             {"staff_group": "doctors", "site": "ward-7",
+              "vaccinated_at": "2026-11-20T10:15:00Z"}),
+            ("FwRequest", "physio.pete", "POST", "/api/v1/portlets/flexible-working/requests",
+             {"change_types": ["compressed_hours"], "proposed_start": "2027-03-01",
+              "current_pattern": "5 x 7.5h, Mon-Fri", "requested_pattern": "4 x 9.4h, Mon-Thu",
+              "description": "School run on Fridays"}),
+            ("AwInteraction", "app.alex", "POST", "/api/v1/portlets/applicant-welcome/interactions",
+             {"target": "welcome_video", "action": "play"}),
+            ("LeaversDocument", "payroll.admin", "POST", "/api/v1/portlets/leavers/documents",
+             {"username": "hca.holly", "kind": "payslip", "period": "2031-01",
+              "data": {"pay_date": "2031-01-25", "tax_code": "1257L", "ni_number": "AB123456C",
+                       "gross": 200000, "net": 160000,
+                       "payments": [{"description": "Basic pay", "amount": 200000}],
+                       "deductions": [{"description": "Income tax", "amount": 40000}]}}),
+        ]
+        for name, person, method, url, body in writes:
+            if person not in who:
+                st, b = call(base, "POST", "/api/v1/auth/login",
+                             body={"username": person, "password": "portico-demo"})
+                who[person] = b["access_token"] if st == 200 else None
+            st, b = call(base, method, url, who[person], body)
+            if st in (200, 201) and name not in written:
+                with open(os.path.join(out_dir, name + ".json"), "w") as f:
+                    json.dump(trim(b), f, indent=2, ensure_ascii=False)
+                    f.write("\n")
+                written[name] = "%s %s" % (method, url)
+            elif st not in (200, 201):
+                print("%s: %s %s answered %s" % (name, method, url, st), file=sys.stderr)
         for name, url in sorted(written.items()):
-            print("%-28s from GET %s" % (name, url))
+            print("%-28s from %s" % (name, url))
     finally:
         proc.terminate()
         proc.wait(timeout=15)
