@@ -1215,7 +1215,7 @@ static int on_request(struct mg_connection *conn, void *ud)
 }
 
 /* The methods a Portico route can have (HEAD and OPTIONS answered for
- * every path).  Any other method is 405, never CivetWeb's 400. */
+ * every path).  Any other method is 501, never CivetWeb's 400. */
 static bool method_served(const char *m)
 {
     static const char *const served[] = {"GET",   "HEAD",   "POST",    "PUT",
@@ -1240,38 +1240,26 @@ static bool method_token(const char *m)
 /*
  * CivetWeb answers some requests itself, before on_request: a request line
  * or header it cannot parse (control characters, a bad version), a method
- * it does not serve (TRACE, CONNECT, made-up ones), a header block over
+ * it does not serve (TRACE, made-up ones), a header block over
  * max_request_size.  Its own page is text/plain; this callback writes the
  * same status as problem+json instead, like every other Portico error, and
- * closes the connection.  A well-formed request with a method no route can
- * have is 405 method_not_allowed with the Allow header of its path (404 if
- * there is no such path).  Returns 0: the error is answered.
+ * closes the connection.  A method that reaches this callback is one no
+ * Portico route has (TRACE, BREW): 501 not_implemented (RFC 9110 15.6.2).
+ * Not 405 with the path's Allow: CivetWeb stops parsing at such a method,
+ * so request_info's target is not reliably this request's (seen under
+ * ASan), and only the method is read here.  Returns 0: answered.
  */
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-    pt_http *h = mg_get_user_data(mg_get_context(conn));
     const struct mg_request_info *ri = mg_get_request_info(conn);
     pt_req req;
     pt_res res;
     const char *method = ri ? ri->request_method : NULL;
     memset(&req, 0, sizeof(req));
     memset(&res, 0, sizeof(res));
-    /* CivetWeb has not split the target for a method it refused: cut the
-     * query off request_uri. */
-    char path[1024] = "";
-    const char *uri = ri ? (ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri) : NULL;
-    if (uri && strlen(uri) < sizeof(path)) {
-        strcpy(path, uri);
-        path[strcspn(path, "?#")] = '\0';
-    }
-    if (status == 400 && h && path[0] == '/' && method_token(method) && !method_served(method)) {
-        pt_route_match m;
-        if (pt_router_find(h->app->router, method, path, &m) == PT_EDENIED) {
-            pt_res_problem(&res, 405, "method_not_allowed", "%s is not allowed here", method);
-            pt_res_header(&res, "Allow", m.allow);
-        } else {
-            pt_res_problem(&res, 404, "not_found", "no such resource");
-        }
+    if (status == 400 && method_token(method) && !method_served(method)) {
+        pt_res_problem(&res, 501, "not_implemented", "%s is not a method this server implements",
+                       method);
     } else {
         const char *code = status == 413   ? "payload_too_large"
                            : status == 408 ? "request_timeout"

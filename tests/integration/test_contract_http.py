@@ -7,10 +7,10 @@
   made-up, edited or borrowed cursor is 400, a real one still works after a
   restart;
 - every GET route answers HEAD with the GET's status and headers and no body;
-- the errors CivetWeb answers itself (TRACE and other methods no route has,
+- the errors CivetWeb answers itself (TRACE and methods it does not know,
   control characters in a header, a bad HTTP version, a garbled request
-  line) are problem+json like every other error; a method the path does not
-  have is 405 with Allow.
+  line) are problem+json like every other error: a method no route has
+  (TRACE, BREW) is 501; a method the path does not have is 405 with Allow.
 """
 
 import json
@@ -216,22 +216,27 @@ class ContractHttpTest(h.PorticoTestCase):
             self.assertIsInstance(b[f], str, what)
         return headers
 
-    def test_trace_and_unknown_methods_are_405_with_allow(self):
+    def test_trace_and_unknown_methods_are_501_and_405_has_allow(self):
         port = self.server.port
-        for method in ("TRACE", "CONNECT", "PROPFIND", "BREW"):
+        for method in ("TRACE", "BREW", "FOO-BAR"):
+            for target in (b"/healthz", b"/api/v1/orgs?limit=1", b"/no/such"):
+                st, hd, body = raw_exchange(port, b"%s %s HTTP/1.1\r\nHost: x\r\n\r\n"
+                                            % (method.encode(), target))
+                self.assert_raw_problem((st, hd, body), 501, "not_implemented", method)
+                self.assertIn(method, json.loads(body)["detail"])
+        # methods CivetWeb hands on to Portico: 405 with the path's Allow
+        for method in (b"CONNECT", b"PROPFIND", b"DELETE"):
             hd = self.assert_raw_problem(
-                raw_exchange(port, b"%s /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                             % method.encode()), 405, "method_not_allowed", method)
-            self.assertEqual({a.strip() for a in hd.get("allow", "").split(",")}, {"GET", "HEAD"})
-        hd = self.assert_raw_problem(
-            raw_exchange(port, b"TRACE /api/v1/orgs?limit=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
-            405, "method_not_allowed", "TRACE with a query")
-        self.assertEqual({a.strip() for a in hd["allow"].split(",")}, {"GET", "HEAD", "POST"})
-        self.assert_raw_problem(raw_exchange(port, b"TRACE /no/such HTTP/1.1\r\nHost: x\r\n\r\n"),
-                                404, "not_found", "TRACE on no path")
+                raw_exchange(port, b"%s /healthz HTTP/1.1\r\nHost: x\r\nConnection: close"
+                             b"\r\n\r\n" % method), 405, "method_not_allowed", method)
+            self.assertEqual({a.strip() for a in hd.get("allow", "").split(",")},
+                             {"GET", "HEAD"})
         r = self.api.request("DELETE", "/healthz")
         self.assert_problem(r, 405, "method_not_allowed")
         self.assertEqual(r.headers.get("Allow"), "GET, HEAD")
+        r = self.api.request("PUT", API + "/orgs")
+        self.assert_problem(r, 405, "method_not_allowed")
+        self.assertEqual({a.strip() for a in r.headers["Allow"].split(",")}, {"GET", "HEAD", "POST"})
 
     def test_unreadable_requests_are_problem_json(self):
         port = self.server.port
