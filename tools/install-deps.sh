@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang-format \
 libcivetweb-dev libjansson-dev liblmdb-dev lmdb-utils libjwt-dev \
 libsodium-dev libssl-dev liboath-dev libcsv-dev libhpdf-dev \
-python3 python3-yaml python3-jsonschema curl nginx tzdata poppler-utils nodejs npm"
+python3 python3-yaml python3-jsonschema curl nginx tzdata poppler-utils \
+postgresql libpq-dev nodejs npm"
 missing=""
 for p in $PKGS; do
     # node and npm from another source (a NodeSource nodejs bundles npm and

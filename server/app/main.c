@@ -13,11 +13,13 @@
 #include "http/cors.h"
 #include "store/people_counts.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern const char pt_openapi_json[];
@@ -134,8 +136,19 @@ int main(int argc, char **argv)
     so.map_size_max = app.cfg.map_size_max;
     so.max_readers = app.cfg.num_threads + 16;
     so.used_marker = "jwt-private.pem"; /* keys without a store: data was lost */
-    if (pt_store_open(&app.store, app.cfg.data_dir, &so) < 0)
+    /* --store names a PostgreSQL database; the data directory still holds
+     * the signing keys (every node sharing a database needs the same). */
+    const char *where = app.cfg.store[0] ? app.cfg.store : app.cfg.data_dir;
+    if (app.cfg.store[0] && !pt_store_is_url(app.cfg.store)) {
+        pt_error_set("--store must be a postgres:// or postgresql:// URL");
         return fail(&app, "cannot open the store");
+    }
+    if (pt_store_open(&app.store, where, &so) < 0)
+        return fail(&app, "cannot open the store");
+    if (app.cfg.store[0] && mkdir(app.cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+        pt_error_set("%s: %s", app.cfg.data_dir, strerror(errno));
+        return fail(&app, "cannot create the data directory");
+    }
     if (pt_cursor_secret_load(app.cursor_secret, app.store, PT_CURSOR_CORE_META_KEY) < 0)
         return fail(&app, "cannot load the cursor secret");
     app.cursor_secret_set = true;
@@ -199,7 +212,8 @@ int main(int argc, char **argv)
     listen_host(host, sizeof(host), app.cfg.listen);
     printf("porticod listening on http://%s:%d\n", host, pt_http_port(http));
     fflush(stdout);
-    pt_log_info("main", "listening on %s:%d (data %s)", host, pt_http_port(http), app.cfg.data_dir);
+    pt_log_info("main", "listening on %s:%d (data %s, store %s)", host, pt_http_port(http),
+                app.cfg.data_dir, pt_store_backend(app.store));
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)

@@ -111,6 +111,7 @@ typedef struct field {
 static const field fields[] = {
     FSTR(listen),
     FSTR(data_dir),
+    FSTR(store),
     FSTR(plugins_dir),
     FNUM(num_threads, K_UINT, 1, 1024),
     FNUM(max_body_bytes, K_SIZE, 1, (unsigned long long)1 << 32),
@@ -272,6 +273,8 @@ static void usage(FILE *f, const char *prog)
             "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks "
             "one)\n"
             "  --data DIR           data directory (default ./data)\n"
+            "  --store URL          keep the data in PostgreSQL (postgres://...) instead of\n"
+            "                       LMDB in the data directory (which still holds the keys)\n"
             "  --plugins DIR        directory of portlet .so files\n"
             "  --config FILE        JSON config file (flags override it)\n"
             "  --threads N          worker threads (default 256)\n"
@@ -355,6 +358,10 @@ int pt_config_from_args(pt_config *cfg, int argc, char **argv)
             if (!(v = flag_value(argc, argv, &i, "--data")) || !*v ||
                 set_string(cfg->data_dir, sizeof(cfg->data_dir), v, "--data") < 0)
                 return bad_usage(prog, "%s needs a directory", "--data");
+        } else if (flag_is(a, "--store")) {
+            if (!(v = flag_value(argc, argv, &i, "--store")) ||
+                set_string(cfg->store, sizeof(cfg->store), v, "--store") < 0)
+                return bad_usage(prog, "%s needs a postgres:// URL", "--store");
         } else if (flag_is(a, "--plugins")) {
             if (!(v = flag_value(argc, argv, &i, "--plugins")) ||
                 set_string(cfg->plugins_dir, sizeof(cfg->plugins_dir), v, "--plugins") < 0)

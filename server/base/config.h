@@ -14,6 +14,7 @@
 typedef struct pt_config {
     char listen[128];       /* "127.0.0.1:8080" */
     char data_dir[1024];    /* "./data" */
+    char store[1024];       /* "" = LMDB in data_dir; or a postgres:// URL */
     char plugins_dir[1024]; /* "" = none */
     char config_file[1024];
     unsigned num_threads;           /* CivetWeb worker threads (default 256) */

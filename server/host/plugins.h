@@ -89,9 +89,10 @@ void pt_portlet_route_handler(pt_req *req, pt_res *res, void *ud);
  * {"error":"unavailable"} when it failed.  Notices are appended to
  * notices.
  */
-void pt_portlet_dashboard(json_t **summary, pt_app *app, pt_txn *txn, const pt_portlet *p,
-                          const pt_caller *caller, const json_t *person, const json_t *config,
-                          const char *dashboard, bool placed, json_t *notices);
+void pt_portlet_dashboard(json_t **summary, pt_app *app, pt_txn *txn, int32_t today,
+                          const pt_portlet *p, const pt_caller *caller, const json_t *person,
+                          const json_t *config, const char *dashboard, bool placed,
+                          json_t *notices);
 
 /* True if a PT_T_PORTLET_DATA record has one of the shapes the host
  * writes (JSON, bytes, counter); *why says what is wrong otherwise. */

@@ -436,6 +436,7 @@ typedef struct dash_ctx {
     size_t ncards;
     json_t *out_cards;   /* the rendered cards */
     json_t *out_notices; /* org notices, then the portlets' */
+    int32_t today;       /* the org's local date, read once */
 } dash_ctx;
 
 static void dash_reset(dash_ctx *d)
@@ -474,11 +475,9 @@ static int dash_load(pt_txn *txn, dash_ctx *d)
     if (err < 0)
         return err;
     json_t *rec = NULL;
-    int32_t today;
-    if ((err = pt_org_today_get(&today, txn, d->org)) < 0)
-        return err;
+    d->today = pt_org_today(d->org_rec, pt_clock_now());
     if (pt_person_get(&rec, txn, d->org, d->username) == 0) {
-        d->person = pt_person_view(rec, pt_org_leaver_days(d->org_rec), today);
+        d->person = pt_person_view(rec, pt_org_leaver_days(d->org_rec), d->today);
         json_decref(rec);
     }
     size_t n = pt_plugins_count(d->app->plugins);
@@ -571,7 +570,7 @@ static int dash_txn(pt_txn *txn, void *arg)
     for (size_t i = 0; i < d->ncards; i++) {
         const portico_portlet *desc = pt_portlet_desc(d->cards[i].p);
         json_t *summary = NULL;
-        pt_portlet_dashboard(&summary, d->app, txn, d->cards[i].p, d->caller, d->person,
+        pt_portlet_dashboard(&summary, d->app, txn, d->today, d->cards[i].p, d->caller, d->person,
                              d->cards[i].config, d->dashboard, d->cards[i].position > 0,
                              d->out_notices);
         if (!summary)

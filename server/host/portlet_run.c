@@ -49,10 +49,9 @@ static int route_load_txn(pt_txn *txn, void *arg)
         return PT_ENOMEM;
 
     int days = PT_LEAVER_ACCESS_DAYS_DEFAULT;
-    if ((err = pt_org_today_get(&c->today, txn, c->org)) < 0)
+    if ((err = pt_org_dates_get(&days, &c->today, txn, c->org)) < 0)
         return err;
-    if (pt_org_leaver_days_get(&days, txn, c->org) == 0 &&
-        pt_person_get(&rec, txn, c->org, c->caller.username) == 0) {
+    if (pt_person_get(&rec, txn, c->org, c->caller.username) == 0) {
         c->person = pt_person_view(rec, days, c->today);
         json_decref(rec);
     }
@@ -202,15 +201,16 @@ void pt_portlet_route_handler(pt_req *req, pt_res *res, void *ud)
  * Cards and notices run inside the dashboard's read transaction, so the
  * whole dashboard is one snapshot; they are read-only (write() refuses).
  */
-void pt_portlet_dashboard(json_t **summary, pt_app *app, pt_txn *txn, const pt_portlet *p,
-                          const pt_caller *caller, const json_t *person, const json_t *config,
-                          const char *dashboard, bool placed, json_t *notices)
+void pt_portlet_dashboard(json_t **summary, pt_app *app, pt_txn *txn, int32_t today,
+                          const pt_portlet *p, const pt_caller *caller, const json_t *person,
+                          const json_t *config, const char *dashboard, bool placed, json_t *notices)
 {
     const portico_portlet *d = pt_portlet_desc(p);
     *summary = NULL;
     pt_pctx c;
     pt_pctx_init(&c, app, p);
     c.snap = txn;
+    c.today = today;
     c.read_only = true;
     c.config = pt_portlet_config_effective(p, config);
     c.person = person ? json_incref((json_t *)person) : NULL;

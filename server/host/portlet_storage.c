@@ -642,7 +642,8 @@ int pt_ph_people_count(portico_txn *t, const char *staff_group, enum portico_sta
         *out = 0;
     if (!t || !out || (unsigned)status > PORTICO_STATUS_LEAVER)
         return PORTICO_EINVAL;
-    return pt_ph_result(pt_people_count(out, t->txn, t->ctx->org, staff_group, (pt_status)status));
+    return pt_ph_result(pt_people_count_on(out, t->txn, t->ctx->org, pt_pctx_today(t->ctx),
+                                           staff_group, (pt_status)status));
 }
 
 int pt_ph_org_get(portico_txn *t, json_t **out)

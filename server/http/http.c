@@ -689,7 +689,9 @@ static void run_routed(pt_req *req, pt_res *res)
         if (rc < 0) {
             if (!code)
                 code = "unauthorized";
-            if (strcmp(code, "leaver_access_expired") == 0)
+            if (rc == PT_EIO) /* the store cannot be reached: not the caller's fault */
+                pt_res_problem(res, 503, "unavailable", "the store cannot be reached; try again");
+            else if (strcmp(code, "leaver_access_expired") == 0)
                 pt_res_problem(res, 403, code, "access for leavers has ended");
             else if (strcmp(code, "token_expired") == 0)
                 pt_res_problem(res, 401, code, "the access token has expired");

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -861,6 +862,12 @@ static int scan_single_flight(int64_t *answer, pt_txn *txn, const char *org, uin
 int pt_people_count(int64_t *out, pt_txn *txn, const char *org, const char *staff_group,
                     pt_status status)
 {
+    return pt_people_count_on(out, txn, org, INT32_MIN, staff_group, status);
+}
+
+int pt_people_count_on(int64_t *out, pt_txn *txn, const char *org, int32_t today,
+                       const char *staff_group, pt_status status)
+{
     uint64_t gen;
     int err;
 
@@ -871,8 +878,7 @@ int pt_people_count(int64_t *out, pt_txn *txn, const char *org, const char *staf
         return err;
     /* Keyed by the organisation's local date: statuses change at its
      * midnight, not UTC's. */
-    int32_t today;
-    if (pt_org_today_get(&today, txn, org) < 0)
+    if (today == INT32_MIN && pt_org_today_get(&today, txn, org) < 0)
         today = pt_clock_today();
     if (cache_answer(out, org, gen, today, staff_group, status, false))
         return 0;

@@ -41,6 +41,10 @@
  */
 int pt_people_count(int64_t *out, pt_txn *txn, const char *org, const char *staff_group,
                     pt_status status);
+/* The same for a caller that knows the organisation's local date already
+ * (INT32_MIN: read it), so a request reads the org record once. */
+int pt_people_count_on(int64_t *out, pt_txn *txn, const char *org, int32_t today,
+                       const char *staff_group, pt_status status);
 
 /*
  * Keeps the counts of org exact across one person write, in the writer's

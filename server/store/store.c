@@ -1,39 +1,15 @@
 /*
- * store.c - store.h over one LMDB environment.
- *
- * Locking, in the order taken:
- *   write_lock (mutex)  - one writer at a time in this process; LMDB would
- *                         serialise writers anyway, but holding our own
- *                         mutex lets the writer resize the map safely.
- *   map_lock (rwlock)   - every transaction holds it shared for its whole
- *                         life; mdb_env_set_mapsize() needs "no transaction
- *                         open in this process", so a resize takes it
- *                         exclusive.  Writer-preferring so a resize is not
- *                         starved by a stream of readers.
- * A thread-local table remembers which stores this thread already holds, so
- * a nested pt_store_read() inside a callback does not re-acquire the
- * rwlock (which could deadlock behind a waiting resizer) and a nested write
- * fails cleanly instead of deadlocking on the mutex.
+ * store.c - the public store.h functions: pick a backend at open (a
+ * postgres:// or postgresql:// URL is PostgreSQL, anything else an LMDB
+ * directory), dispatch through its ops, and the helpers every backend
+ * shares (counters, JSON values, keys, table names), so both backends
+ * have one set of semantics above get/put/del/scan.
  */
-#include "store/store.h"
+#include "store/store_backend.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <lmdb.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-
-#define PT_MAP_SIZE_DEFAULT     ((size_t)64 << 20)
-#define PT_MAP_SIZE_MAX_DEFAULT ((size_t)64 << 30)
-#define PT_MAX_READERS_DEFAULT  126
-#define PT_MAX_DBS              (PT_T__COUNT + 8)
-#define PT_RESIZE_RETRIES       8
 
 static const char *const table_names[PT_T__COUNT] = {
     [PT_T_META] = "meta",
@@ -54,834 +30,220 @@ const char *pt_table_name(pt_table t)
     return table_names[t];
 }
 
-struct pt_store {
-    MDB_env *env;
-    MDB_dbi dbi[PT_T__COUNT];
-    pthread_mutex_t write_lock;
-    pthread_rwlock_t map_lock;
-    size_t map_size_max;
-};
-
-struct pt_txn {
-    pt_store *store;
-    MDB_txn *txn;
-    bool write;
-    bool map_full; /* an operation hit MDB_MAP_FULL: grow and re-run */
-};
-
-/* ---- per-thread record of held locks ---------------------------------- */
-
-typedef struct held_entry {
-    const pt_store *store;
-    int depth;    /* shared map_lock holds (only the outermost is real) */
-    bool writing; /* this thread is inside pt_store_write() */
-} held_entry;
-
-#define PT_HELD_SLOTS 8
-static _Thread_local held_entry tl_held[PT_HELD_SLOTS];
-
-/* The entry for store on this thread, claiming a free one if create. */
-static held_entry *held_get(const pt_store *store, bool create)
+bool pt_store_is_url(const char *where)
 {
-    held_entry *free_slot = NULL;
-    for (size_t i = 0; i < PT_HELD_SLOTS; i++) {
-        if (tl_held[i].store == store)
-            return &tl_held[i];
-        if (free_slot == NULL && tl_held[i].depth == 0 && !tl_held[i].writing)
-            free_slot = &tl_held[i];
-    }
-    if (!create || free_slot == NULL)
-        return NULL;
-    free_slot->store = store;
-    free_slot->depth = 0;
-    free_slot->writing = false;
-    return free_slot;
+    return where &&
+           (strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0);
 }
 
-static void held_release(held_entry *h)
+int pt_store_open(pt_store **out, const char *where, const pt_store_options *opts)
 {
-    if (h && h->depth == 0 && !h->writing)
-        h->store = NULL;
-}
-
-static bool thread_holds_shared(const pt_store *store)
-{
-    held_entry *h = held_get(store, false);
-    return h && h->depth > 0;
-}
-
-static int shared_lock(pt_store *store)
-{
-    held_entry *h = held_get(store, true);
-    if (h == NULL) {
-        pt_error_set("store: too many stores in use on one thread");
-        return PT_ERR;
-    }
-    if (h->depth++ == 0)
-        pthread_rwlock_rdlock(&store->map_lock);
-    return 0;
-}
-
-static void shared_unlock(pt_store *store)
-{
-    held_entry *h = held_get(store, false);
-    if (h == NULL || h->depth == 0)
-        return;
-    if (--h->depth == 0)
-        pthread_rwlock_unlock(&store->map_lock);
-    held_release(h);
-}
-
-/* ---- errors ----------------------------------------------------------- */
-
-/* Maps an LMDB (or errno) code to a pt_error and records the detail. */
-static int map_err(int rc, const char *what)
-{
-    int out;
-    switch (rc) {
-    case MDB_SUCCESS:
-        return 0;
-    case MDB_NOTFOUND:
-        return PT_ENOTFOUND;
-    case MDB_KEYEXIST:
-        return PT_EEXISTS;
-    case MDB_BAD_VALSIZE:
-    case EINVAL:
-        out = PT_EINVAL;
-        break;
-    case ENOMEM:
-        out = PT_ENOMEM;
-        break;
-    case EACCES:
-        out = PT_EDENIED;
-        break;
-    case MDB_TXN_FULL:
-        out = PT_ETOOBIG;
-        break;
-    default:
-        out = PT_EIO;
-        break;
-    }
-    pt_error_set("store: %s: %s", what, mdb_strerror(rc));
-    return out;
-}
-
-/* ---- map size --------------------------------------------------------- */
-
-/*
- * Adopts a size another process (the portico CLI) set, or grows the map to
- * new_size.  mdb_env_set_mapsize() is only legal with no transaction open
- * in this process, hence the exclusive map_lock; a thread that is itself
- * inside a read callback cannot wait for that and gets an error instead.
- */
-static int resize_map(pt_store *store, bool grow)
-{
-    if (thread_holds_shared(store)) {
-        pt_error_set("store: map must be resized but this thread holds a transaction");
-        return PT_EIO;
-    }
-    int rc = 0;
-    pthread_rwlock_wrlock(&store->map_lock);
-    if (!grow) {
-        rc = map_err(mdb_env_set_mapsize(store->env, 0), "adopting map size");
-    } else {
-        MDB_envinfo info;
-        mdb_env_info(store->env, &info);
-        size_t cur = info.me_mapsize;
-        if (cur >= store->map_size_max) {
-            pt_error_set("store: map full at its ceiling of %zu bytes", store->map_size_max);
-            rc = PT_EIO;
-        } else {
-            size_t next = cur > store->map_size_max / 2 ? store->map_size_max : cur * 2;
-            rc = map_err(mdb_env_set_mapsize(store->env, next), "growing map");
-        }
-    }
-    pthread_rwlock_unlock(&store->map_lock);
-    return rc;
-}
-
-/*
- * Begins a transaction holding map_lock shared.  MDB_MAP_RESIZED means
- * another process grew the file past our mapping: adopt its size (with no
- * transaction of ours open) and try again.
- */
-static int txn_begin(pt_store *store, bool write, pt_txn *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->store = store;
-    out->write = write;
-    for (int attempt = 0;; attempt++) {
-        int rc = shared_lock(store);
-        if (rc != 0)
-            return rc;
-        rc = mdb_txn_begin(store->env, NULL, write ? 0 : MDB_RDONLY, &out->txn);
-        if (rc == MDB_SUCCESS)
-            return 0;
-        shared_unlock(store);
-        if (rc != MDB_MAP_RESIZED || attempt >= PT_RESIZE_RETRIES)
-            return map_err(rc, "beginning transaction");
-        rc = resize_map(store, false);
-        if (rc != 0)
-            return rc;
-    }
-}
-
-/* ---- open / close ----------------------------------------------------- */
-
-/* mkdir -p with mode 0700 for every component it creates. */
-static int mkdir_p(const char *dir)
-{
-    char path[4096];
-    if (pt_strlcpy(path, dir, sizeof(path)) != 0 || path[0] == '\0') {
-        pt_error_set("store: bad directory path");
-        return PT_EINVAL;
-    }
-    for (char *p = path + 1;; p++) {
-        bool end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-                pt_error_set("store: mkdir %s: %s", path, strerror(errno));
-                return PT_EIO;
-            }
-            if (end)
-                break;
-            *p = '/';
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        pt_error_set("store: %s is not a directory", dir);
-        return PT_EIO;
-    }
-    return 0;
-}
-
-static bool data_file_exists(const char *dir)
-{
-    char path[4096];
-    struct stat st;
-    int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
-}
-
-/*
- * LMDB maps data.mdb and trusts it: a file cut short (a partial copy, a
- * full disk, a bad restore) is only noticed when a page past the end is
- * touched, and then as SIGBUS, with no message.  So before LMDB sees the
- * file, its two meta pages are read here (the layout of LMDB 0.9's
- * MDB_meta on a 64-bit host, after the 16-byte page header: magic,
- * version, address, mapsize, two MDB_db of 48 bytes whose first holds the
- * page size, last_pg, txnid) and the file must hold every page the newer
- * meta says is in use.  An empty or missing file is a fresh store, unless
- * the directory was used before: then starting empty would silently hide
- * every account beside keys that still sign tokens.
- */
-#define LMDB_MAGIC       0xBEEFC0DEu
-#define LMDB_VERSION     1u
-#define META_OFF         16 /* page header */
-#define META_PSIZE_OFF   (META_OFF + 24)
-#define META_LAST_PG_OFF (META_OFF + 120)
-#define META_TXNID_OFF   (META_OFF + 128)
-
-static const char restore_hint[] =
-    "stop here and restore the data directory from the copy made with `portico backup` "
-    "(see README, Storage), or point --data at the right directory";
-
-typedef struct lmdb_meta {
-    bool ok;
-    uint32_t psize;
-    uint64_t last_pg, txnid;
-} lmdb_meta;
-
-static lmdb_meta meta_read(const unsigned char *page, size_t avail)
-{
-    lmdb_meta m = {0};
-    uint32_t magic, version;
-    if (avail < META_TXNID_OFF + 8)
-        return m;
-    memcpy(&magic, page + META_OFF, 4);
-    memcpy(&version, page + META_OFF + 4, 4);
-    memcpy(&m.psize, page + META_PSIZE_OFF, 4);
-    memcpy(&m.last_pg, page + META_LAST_PG_OFF, 8);
-    memcpy(&m.txnid, page + META_TXNID_OFF, 8);
-    m.ok = magic == LMDB_MAGIC && version == LMDB_VERSION && m.psize >= 512 && m.psize <= 65536 &&
-           (m.psize & (m.psize - 1)) == 0 && m.last_pg >= 1;
-    return m;
-}
-
-int pt_store_file_check(const char *dir, const char *used_marker)
-{
-    char path[4096], marker[4096];
-    struct stat st;
-    int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        pt_error_set("store: bad directory path");
-        return PT_EINVAL;
-    }
-    bool missing = stat(path, &st) != 0;
-    if (missing && errno != ENOENT) {
-        pt_error_set("store: %s: %s", path, strerror(errno));
-        return PT_EIO;
-    }
-    if (missing || st.st_size == 0) {
-        n = used_marker ? snprintf(marker, sizeof(marker), "%s/%s", dir, used_marker) : -1;
-        if (n > 0 && (size_t)n < sizeof(marker) && access(marker, F_OK) == 0) {
-            pt_error_set("store: %s is %s, but %s shows this data directory was used before; "
-                         "refusing to start an empty store beside it: %s",
-                         path, missing ? "missing" : "empty (0 bytes)", marker, restore_hint);
-            return PT_EIO;
-        }
-        return 0;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        pt_error_set("store: %s is not a regular file", path);
-        return PT_EIO;
-    }
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        pt_error_set("store: %s: %s", path, strerror(errno));
-        return PT_EIO;
-    }
-    /* Page 0 first (it says the page size), then page 1 at that offset. */
-    unsigned char page[256];
-    ssize_t got = pread(fd, page, sizeof(page), 0);
-    lmdb_meta m0 = meta_read(page, got > 0 ? (size_t)got : 0), m1 = {0};
-    if (m0.ok) {
-        got = pread(fd, page, sizeof(page), (off_t)m0.psize);
-        m1 = meta_read(page, got > 0 ? (size_t)got : 0);
-    }
-    close(fd);
-    if (!m0.ok && !m1.ok) {
-        pt_error_set("store: %s (%lld bytes) is not an LMDB data file or its header is damaged: "
-                     "%s",
-                     path, (long long)st.st_size, restore_hint);
-        return PT_EIO;
-    }
-    /* LMDB uses the meta page with the newer transaction id. */
-    lmdb_meta m = !m1.ok || (m0.ok && m0.txnid >= m1.txnid) ? m0 : m1;
-    if (m1.ok && m0.ok && m1.psize != m0.psize)
-        m = m0;
-    unsigned long long need = (unsigned long long)(m.last_pg + 1) * m.psize;
-    if (m.last_pg > ((uint64_t)1 << 40) || (unsigned long long)st.st_size < need) {
-        pt_error_set("store: %s is truncated: it is %lld bytes, but its own header says the store "
-                     "uses %llu pages of %u bytes (%llu bytes); %s",
-                     path, (long long)st.st_size, (unsigned long long)(m.last_pg + 1), m.psize,
-                     need, restore_hint);
-        return PT_EIO;
-    }
-    return 0;
-}
-
-/* Opens (creating) every named table once; handles live as long as env. */
-static int open_tables(pt_store *store)
-{
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
-    if (rc != 0)
-        return map_err(rc, "opening tables");
-    for (int t = 0; t < PT_T__COUNT; t++) {
-        rc = mdb_dbi_open(txn, table_names[t], MDB_CREATE, &store->dbi[t]);
-        if (rc != 0) {
-            mdb_txn_abort(txn);
-            return map_err(rc, table_names[t]);
-        }
-    }
-    rc = mdb_txn_commit(txn);
-    return rc ? map_err(rc, "opening tables") : 0;
-}
-
-/*
- * A fresh environment starts at the configured size; an existing one keeps
- * the (possibly grown) size recorded in the file unless the configured one
- * is larger, so a restart does not shrink the map and grow it again.
- */
-int pt_store_open(pt_store **out, const char *dir, const pt_store_options *opts)
-{
-    pt_store_options o = PT_STORE_OPTIONS_INIT;
     *out = NULL;
-    if (dir == NULL) {
+    if (where == NULL) {
         pt_error_set("store: no data directory");
         return PT_EINVAL;
     }
-    if (opts) {
-        if (opts->version != PT_STORE_OPTIONS_VERSION) {
-            pt_error_set("store: unsupported options version %u", opts->version);
-            return PT_EINVAL;
-        }
-        o = *opts;
-    }
-    if (o.map_size == 0)
-        o.map_size = PT_MAP_SIZE_DEFAULT;
-    if (o.map_size_max == 0)
-        o.map_size_max = PT_MAP_SIZE_MAX_DEFAULT;
-    if (o.map_size_max < o.map_size)
-        o.map_size_max = o.map_size;
-    if (o.max_readers == 0)
-        o.max_readers = PT_MAX_READERS_DEFAULT;
-
-    int rc = mkdir_p(dir);
-    if (rc != 0)
-        return rc;
-    if ((rc = pt_store_file_check(dir, o.used_marker)) != 0)
-        return rc;
-    bool existed = data_file_exists(dir);
-
-    pt_store *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        pt_error_set("store: out of memory");
-        return PT_ENOMEM;
-    }
-    s->map_size_max = o.map_size_max;
-    pthread_mutex_init(&s->write_lock, NULL);
-    pthread_rwlockattr_t attr;
-    pthread_rwlockattr_init(&attr);
-    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&s->map_lock, &attr);
-    pthread_rwlockattr_destroy(&attr);
-
-    const char *step = "creating environment";
-    int mrc = mdb_env_create(&s->env);
-    if (mrc == 0) {
-        step = "setting max dbs";
-        mrc = mdb_env_set_maxdbs(s->env, PT_MAX_DBS);
-    }
-    if (mrc == 0) {
-        step = "setting max readers";
-        mrc = mdb_env_set_maxreaders(s->env, o.max_readers);
-    }
-    if (mrc == 0 && !existed) {
-        step = "setting map size";
-        mrc = mdb_env_set_mapsize(s->env, o.map_size);
-    }
-    if (mrc == 0) {
-        step = "opening environment";
-        mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-    }
-    if (mrc == 0 && existed) {
-        MDB_envinfo info;
-        mdb_env_info(s->env, &info);
-        if (info.me_mapsize < o.map_size) {
-            step = "setting map size";
-            mrc = mdb_env_set_mapsize(s->env, o.map_size);
-        }
-    }
-    if (mrc == 0) {
-        int dead = 0;
-        step = "checking readers";
-        mrc = mdb_reader_check(s->env, &dead);
-    }
-    if (mrc != 0) {
-        rc = map_err(mrc, step);
-        goto fail;
-    }
-    rc = open_tables(s);
-    if (rc != 0)
-        goto fail;
-    *out = s;
-    return 0;
-
-fail:
-    if (s->env)
-        mdb_env_close(s->env);
-    pthread_rwlock_destroy(&s->map_lock);
-    pthread_mutex_destroy(&s->write_lock);
-    free(s);
-    return rc;
+    if (pt_store_is_url(where))
+        return pt_store_pg_open(out, where, opts);
+    return pt_store_lmdb_open(out, where, opts);
 }
 
 void pt_store_close(pt_store *store)
 {
-    if (store == NULL)
-        return;
-    mdb_env_close(store->env);
-    pthread_rwlock_destroy(&store->map_lock);
-    pthread_mutex_destroy(&store->write_lock);
-    free(store);
+    if (store)
+        store->ops->close(store);
 }
 
-/* ---- transactions ----------------------------------------------------- */
+const char *pt_store_backend(const pt_store *store)
+{
+    return store ? store->ops->name : NULL;
+}
 
 int pt_store_read(pt_store *store, pt_txn_fn fn, void *ctx)
 {
-    pt_txn t;
-    int rc = txn_begin(store, false, &t);
-    if (rc != 0)
-        return rc;
-    rc = fn(&t, ctx);
-    mdb_txn_abort(t.txn);
-    shared_unlock(store);
-    return rc;
+    return store->ops->read(store, fn, ctx);
+}
+
+int pt_store_write(pt_store *store, pt_txn_fn fn, void *ctx)
+{
+    return store->ops->write(store, fn, ctx);
 }
 
 int pt_store_snapshot_begin(pt_store *store, pt_txn **out)
 {
-    *out = NULL;
-    pt_txn *t = malloc(sizeof(*t));
-    if (!t)
-        return PT_ENOMEM;
-    int rc = txn_begin(store, false, t);
-    if (rc != 0) {
-        free(t);
-        return rc;
-    }
-    *out = t;
-    return 0;
+    return store->ops->snapshot_begin(store, out);
 }
 
 void pt_store_snapshot_end(pt_txn *txn)
 {
-    if (!txn)
-        return;
-    mdb_txn_abort(txn->txn);
-    shared_unlock(txn->store);
-    free(txn);
-}
-
-/*
- * Runs fn until it commits.  Not allowed from inside another transaction
- * callback on the same thread (PT_ECONFLICT).  A full map (reported by any put inside fn or
- * by the commit itself) aborts, grows the map and re-runs fn from scratch,
- * which is why store.h asks write callbacks to be repeatable.
- */
-int pt_store_write(pt_store *store, pt_txn_fn fn, void *ctx)
-{
-    held_entry *h = held_get(store, true);
-    if (h == NULL) {
-        pt_error_set("store: too many stores in use on one thread");
-        return PT_ERR;
-    }
-    if (h->writing) {
-        pt_error_set("store: nested write transaction");
-        return PT_ECONFLICT;
-    }
-    /* A writer may need the map_lock exclusive to grow the map; waiting for
-     * the write mutex while holding it shared could deadlock against it. */
-    if (h->depth > 0) {
-        pt_error_set("store: write transaction inside a read transaction");
-        return PT_ECONFLICT;
-    }
-    pthread_mutex_lock(&store->write_lock);
-    h->writing = true;
-
-    int rc;
-    for (;;) {
-        pt_txn t;
-        rc = txn_begin(store, true, &t);
-        if (rc != 0)
-            break;
-        rc = fn(&t, ctx);
-        if (t.map_full) {
-            mdb_txn_abort(t.txn);
-            shared_unlock(store);
-            rc = resize_map(store, true);
-            if (rc != 0)
-                break;
-            continue;
-        }
-        if (rc != 0) {
-            mdb_txn_abort(t.txn);
-            shared_unlock(store);
-            break;
-        }
-        int mrc = mdb_txn_commit(t.txn);
-        shared_unlock(store);
-        if (mrc == MDB_MAP_FULL) {
-            rc = resize_map(store, true);
-            if (rc != 0)
-                break;
-            continue;
-        }
-        rc = map_err(mrc, "committing");
-        break;
-    }
-
-    h->writing = false;
-    held_release(h);
-    pthread_mutex_unlock(&store->write_lock);
-    return rc;
-}
-
-/* Counts the reader lines mdb_reader_list() prints (header lines aside). */
-static int count_reader_line(const char *msg, void *ctx)
-{
-    if (strncmp(msg, "    pid", 7) != 0 && msg[0] != '(')
-        (*(unsigned *)ctx)++;
-    return 0;
+    if (txn)
+        txn->store->ops->snapshot_end(txn);
 }
 
 int pt_store_stat(pt_store *store, pt_store_stats *out)
 {
-    MDB_envinfo info;
-    MDB_stat st;
-    memset(out, 0, sizeof(*out));
-    int rc = shared_lock(store);
-    if (rc != 0)
-        return rc;
-    int mrc = mdb_env_info(store->env, &info);
-    if (mrc == 0)
-        mrc = mdb_env_stat(store->env, &st);
-    unsigned readers = 0;
-    if (mrc == 0 && mdb_reader_list(store->env, count_reader_line, &readers) < 0)
-        readers = 0;
-    shared_unlock(store);
-    if (mrc != 0)
-        return map_err(mrc, "stat");
-    out->map_size = info.me_mapsize;
-    out->used_bytes = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
-    out->readers_max = info.me_maxreaders;
-    out->readers_used = readers;
-    return 0;
+    return store->ops->stat(store, out);
 }
 
-/* True if dir has no entries besides "." and "..". */
-static int dir_is_empty(const char *dir, bool *empty)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        pt_error_set("store: backup: opendir %s: %s", dir, strerror(errno));
-        return PT_EIO;
-    }
-    *empty = true;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            *empty = false;
-            break;
-        }
-    }
-    closedir(d);
-    return 0;
-}
-
-/*
- * mdb_env_copy2 runs its own read transaction, so it is bracketed by the
- * shared map_lock like any other; writers carry on meanwhile.
- */
 int pt_store_backup(pt_store *store, const char *dir)
 {
-    int rc = mkdir_p(dir);
-    if (rc != 0)
-        return rc;
-    bool empty;
-    rc = dir_is_empty(dir, &empty);
-    if (rc != 0)
-        return rc;
-    if (!empty) {
-        pt_error_set("store: backup directory %s is not empty", dir);
-        return PT_EEXISTS;
-    }
-    rc = shared_lock(store);
-    if (rc != 0)
-        return rc;
-    int mrc = mdb_env_copy2(store->env, dir, MDB_CP_COMPACT);
-    shared_unlock(store);
-    return mrc ? map_err(mrc, "backup") : 0;
+    return store->ops->backup(store, dir);
 }
 
-/* ---- operations ------------------------------------------------------- */
-
-static bool table_ok(pt_table t)
+int pt_store_ping(pt_store *store)
 {
-    if ((int)t < 0 || t >= PT_T__COUNT) {
-        pt_error_set("store: no such table %d", (int)t);
-        return false;
-    }
-    return true;
-}
-
-/* Records a full map so pt_store_write() knows to grow and re-run. */
-static int op_err(pt_txn *txn, int rc, const char *what)
-{
-    if (rc == MDB_MAP_FULL)
-        txn->map_full = true;
-    return map_err(rc, what);
+    return store->ops->ping(store);
 }
 
 int pt_txn_get(pt_txn *txn, pt_table t, const void *key, size_t klen, pt_val *out)
 {
-    if (!table_ok(t))
-        return PT_EINVAL;
-    if (klen == 0)
-        return PT_ENOTFOUND;
-    MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_get(txn->txn, txn->store->dbi[t], &k, &v);
-    if (rc != 0)
-        return op_err(txn, rc, "get");
-    out->data = v.mv_data;
-    out->len = v.mv_size;
-    return 0;
-}
-
-static int put_flags(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val,
-                     size_t vlen, unsigned flags)
-{
-    if (!table_ok(t))
-        return PT_EINVAL;
-    if (!txn->write) {
-        pt_error_set("store: write in a read-only transaction");
-        return PT_EINVAL;
-    }
-    if (klen == 0) {
-        pt_error_set("store: empty key");
-        return PT_EINVAL;
-    }
-    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int rc = mdb_put(txn->txn, txn->store->dbi[t], &k, &v, flags);
-    if (rc == MDB_KEYEXIST) {
-        pt_error_set("store: key exists");
-        return PT_EEXISTS;
-    }
-    return rc ? op_err(txn, rc, "put") : 0;
+    return txn->store->ops->get(txn, t, key, klen, out);
 }
 
 int pt_txn_put(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    return put_flags(txn, t, key, klen, val, vlen, 0);
+    return txn->store->ops->put(txn, t, key, klen, val, vlen, false);
 }
 
 int pt_txn_insert(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val,
                   size_t vlen)
 {
-    return put_flags(txn, t, key, klen, val, vlen, MDB_NOOVERWRITE);
+    return txn->store->ops->put(txn, t, key, klen, val, vlen, true);
 }
 
 int pt_txn_del(pt_txn *txn, pt_table t, const void *key, size_t klen)
 {
-    if (!table_ok(t))
-        return PT_EINVAL;
-    if (!txn->write) {
-        pt_error_set("store: delete in a read-only transaction");
-        return PT_EINVAL;
-    }
-    if (klen == 0)
-        return PT_ENOTFOUND;
-    MDB_val k = {klen, (void *)key};
-    int rc = mdb_del(txn->txn, txn->store->dbi[t], &k, NULL);
-    return rc ? op_err(txn, rc, "delete") : 0;
+    return txn->store->ops->del(txn, t, key, klen);
 }
 
-/* memcmp order with shorter-is-smaller, which is LMDB's default order. */
-static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
-static bool has_prefix(const MDB_val *k, const void *prefix, size_t plen)
-{
-    return k->mv_size >= plen && (plen == 0 || memcmp(k->mv_data, prefix, plen) == 0);
-}
-
-/*
- * Positions a reverse scan on the greatest key strictly below bound (or
- * on the last key when bound is NULL).
- */
-static int seek_below(MDB_cursor *cur, const void *bound, size_t blen, MDB_val *k, MDB_val *v)
-{
-    if (bound == NULL)
-        return mdb_cursor_get(cur, k, v, MDB_LAST);
-    k->mv_data = (void *)bound;
-    k->mv_size = blen;
-    int rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
-        return mdb_cursor_get(cur, k, v, MDB_LAST);
-    if (rc != 0)
-        return rc;
-    return mdb_cursor_get(cur, k, v, MDB_PREV);
-}
-
-/*
- * Forward: start at max(prefix, after) and skip `after` itself.  Reverse:
- * start below min(after, successor-of-prefix), where the successor is the
- * prefix with its last non-0xff byte incremented (no successor means "to
- * the end").  Both directions stop at the first key outside the prefix.
- */
 int pt_txn_scan(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx)
 {
-    if (!table_ok(t))
-        return PT_EINVAL;
-    if (prefix == NULL)
-        plen = 0;
-    if (after == NULL || alen == 0)
-        after = NULL, alen = 0;
+    return txn->store->ops->scan(txn, t, prefix, plen, after, alen, reverse, cb, ctx);
+}
 
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn->txn, txn->store->dbi[t], &cur);
-    if (rc != 0)
-        return op_err(txn, rc, "scan");
+void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen)
+{
+    size_t n = plen;
+    if (plen)
+        memcpy(succ, prefix, plen);
+    while (n > 0 && succ[n - 1] == 0xff)
+        n--;
+    if (n > 0)
+        succ[n - 1]++;
+    *slen = n;
+}
 
-    MDB_val k = {0, NULL}, v = {0, NULL};
-    unsigned char *succ = NULL;
-    if (!reverse) {
-        bool skip_equal = false;
-        if (after && key_cmp(after, alen, prefix, plen) >= 0) {
-            k.mv_data = (void *)after;
-            k.mv_size = alen;
-            skip_equal = true;
-        } else {
-            k.mv_data = (void *)prefix;
-            k.mv_size = plen;
-        }
-        if (k.mv_size == 0) {
-            rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-        } else {
-            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-            if (rc == 0 && skip_equal && key_cmp(k.mv_data, k.mv_size, after, alen) == 0)
-                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-        }
-    } else {
-        size_t slen = plen;
-        if (plen > 0) {
-            succ = malloc(plen);
-            if (succ == NULL) {
-                mdb_cursor_close(cur);
-                pt_error_set("store: out of memory");
-                return PT_ENOMEM;
-            }
-            memcpy(succ, prefix, plen);
-            while (slen > 0 && succ[slen - 1] == 0xff)
-                slen--;
-            if (slen > 0)
-                succ[slen - 1]++;
-        }
-        const void *bound = slen > 0 ? succ : NULL;
-        size_t blen = slen;
-        if (after && (bound == NULL || key_cmp(after, alen, bound, blen) < 0)) {
-            bound = after;
-            blen = alen;
-        }
-        rc = seek_below(cur, bound, blen, &k, &v);
+/* ---- copying a whole store ---------------------------------------------- */
+
+/*
+ * pt_store_copy reads the source in one snapshot (so the copy is
+ * consistent even while the source is written) and writes the
+ * destination in transactions of at most PT_COPY_BATCH records, so a big
+ * store never needs one huge write transaction.
+ */
+#define PT_COPY_BATCH 512
+
+typedef struct copy_rec {
+    void *k, *v;
+    size_t klen, vlen;
+} copy_rec;
+
+typedef struct copy_ctx {
+    pt_store *src;
+    pt_table t;
+    copy_rec recs[PT_COPY_BATCH];
+    size_t n;
+    unsigned char *after;
+    size_t alen;
+    size_t copied;
+} copy_ctx;
+
+static void copy_free(copy_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->recs[i].k);
+        free(c->recs[i].v);
     }
+    c->n = 0;
+}
 
-    while (rc == 0 && has_prefix(&k, prefix, plen)) {
-        pt_val pk = {k.mv_data, k.mv_size}, pv = {v.mv_data, v.mv_size};
-        int crc = cb(&pk, &pv, ctx);
-        if (crc == PT_ESTOP) {
-            rc = 0;
-            goto done;
-        }
-        if (crc != 0) {
-            mdb_cursor_close(cur);
-            free(succ);
-            return crc;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
+static int copy_collect(const pt_val *key, const pt_val *val, void *ctx)
+{
+    copy_ctx *c = ctx;
+    copy_rec *r = &c->recs[c->n];
+    r->k = malloc(key->len ? key->len : 1);
+    r->v = malloc(val->len ? val->len : 1);
+    if (!r->k || !r->v) {
+        free(r->k);
+        free(r->v);
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
     }
-    if (rc == MDB_NOTFOUND || rc == 0)
-        rc = 0;
-    else
-        rc = op_err(txn, rc, "scan");
-done:
-    mdb_cursor_close(cur);
-    free(succ);
+    memcpy(r->k, key->data, key->len);
+    if (val->len)
+        memcpy(r->v, val->data, val->len);
+    r->klen = key->len;
+    r->vlen = val->len;
+    return ++c->n == PT_COPY_BATCH ? PT_ESTOP : 0;
+}
+
+static int copy_write(pt_txn *txn, void *ctx)
+{
+    copy_ctx *c = ctx;
+    for (size_t i = 0; i < c->n; i++) {
+        int rc =
+            pt_txn_put(txn, c->t, c->recs[i].k, c->recs[i].klen, c->recs[i].v, c->recs[i].vlen);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int pt_store_copy(pt_store *dst, pt_store *src, size_t *copied)
+{
+    copy_ctx *c = calloc(1, sizeof(*c));
+    if (!c) {
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    pt_txn *snap = NULL;
+    int rc = pt_store_snapshot_begin(src, &snap);
+    for (int t = 0; t < PT_T__COUNT && rc == 0; t++) {
+        c->t = (pt_table)t;
+        free(c->after);
+        c->after = NULL;
+        c->alen = 0;
+        for (;;) {
+            copy_free(c);
+            rc = pt_txn_scan(snap, c->t, NULL, 0, c->after, c->alen, false, copy_collect, c);
+            if (rc != 0 || c->n == 0)
+                break;
+            rc = pt_store_write(dst, copy_write, c);
+            if (rc != 0)
+                break;
+            c->copied += c->n;
+            copy_rec *last = &c->recs[c->n - 1];
+            free(c->after);
+            c->after = last->k;
+            c->alen = last->klen;
+            last->k = NULL;
+            bool more = c->n == PT_COPY_BATCH;
+            copy_free(c);
+            if (!more)
+                break;
+        }
+    }
+    pt_store_snapshot_end(snap);
+    copy_free(c);
+    free(c->after);
+    if (copied)
+        *copied = c->copied;
+    free(c);
     return rc;
 }
+
+/* ---- counters, JSON and keys (the same over every backend) ------------- */
 
 /* Decodes a counter value; shared by the reader and the incrementer so
  * both agree on what a corrupt counter is. */

@@ -1,8 +1,10 @@
 /*
  * store.h - the narrow storage interface the rest of porticod uses.
  *
- * Today it is backed by one LMDB environment in the data directory; the
- * interface hides every LMDB type so another backend can slot in behind it.
+ * Two backends sit behind it with one set of semantics: one LMDB
+ * environment in the data directory (the default, store_lmdb.c) or a
+ * PostgreSQL database named by a postgres:// URL (store_pg.c), where
+ * several porticod nodes may share one database.
  *
  * Data lives in a fixed set of named tables (pt_table).  Keys are byte
  * strings; everything that belongs to an organisation is keyed with the
@@ -10,8 +12,9 @@
  * of one organisation's prefix cannot return another's records.
  *
  * Transactions are run as callbacks.  A write callback may be run more than
- * once: when the map is full the store aborts, grows the map (with no
- * transaction open) and runs the callback again.  So a write callback must
+ * once: when the LMDB map is full the store aborts, grows the map (with no
+ * transaction open) and runs the callback again; PostgreSQL runs it again
+ * after a serialization failure (another node wrote the same rows).  So a write callback must
  * not have side effects outside the transaction that it cannot repeat
  * (allocate into ctx freshly, or reset ctx at the top of the callback).
  * When pt_store_write() returns 0 the data is committed and synced to disk.
@@ -72,6 +75,9 @@ typedef struct pt_store_stats {
 } pt_store_stats;
 
 /* Opens (creating if needed) the store in dir; clears stale readers.
+ * dir may instead be a postgres:// or postgresql:// URL (libpq syntax):
+ * the schema is created or migrated there, and the LMDB-only options
+ * (map sizes, readers, used_marker) are ignored.
  * Refuses (PT_EIO, with what to do in pt_error_last) a data.mdb shorter
  * than its own meta pages say, one that is not an LMDB file, and a missing
  * or empty one beside opts->used_marker: see pt_store_file_check. */
@@ -100,8 +106,19 @@ int pt_store_snapshot_begin(pt_store *store, pt_txn **out);
 void pt_store_snapshot_end(pt_txn *txn);
 
 int pt_store_stat(pt_store *store, pt_store_stats *out);
-/* Consistent online copy of the environment into dir (compacted). */
+/* Consistent online copy of the environment into dir (compacted).  For
+ * PostgreSQL, dir gets an LMDB store holding one snapshot of every table. */
 int pt_store_backup(pt_store *store, const char *dir);
+/* 0 when the store can be reached now; PT_EIO (detail in pt_error_last)
+ * when its database server cannot (readyz answers 503 then). */
+int pt_store_ping(pt_store *store);
+/* True when where names a PostgreSQL database rather than a directory. */
+bool pt_store_is_url(const char *where);
+/* "lmdb" or "postgres". */
+const char *pt_store_backend(const pt_store *store);
+/* Copies every record of every table of src (one snapshot) into dst, in
+ * batches of write transactions; *copied (may be NULL) counts records. */
+int pt_store_copy(pt_store *dst, pt_store *src, size_t *copied);
 
 /* 0, or PT_ENOTFOUND. */
 int pt_txn_get(pt_txn *txn, pt_table t, const void *key, size_t klen, pt_val *out);

@@ -346,6 +346,14 @@ class Server:
             json.dump(cfg, f)
         self.plugins = plugins
         self.extra_args = list(extra_args or [])
+        # PORTICO_TEST_STORE (a postgres:// URL of a server the test run
+        # started, see pg_fixture.py): every server gets a fresh database
+        # there instead of LMDB in its data dir.
+        self.store_url = None
+        admin_url = os.environ.get("PORTICO_TEST_STORE")
+        if admin_url and "--store" not in self.extra_args:
+            import pg_fixture
+            self.store_url = pg_fixture.create_db_at(admin_url)
         self.port = None
         self.proc = None
         self.log_path = os.path.join(self.tmp, "stderr.log")
@@ -359,6 +367,8 @@ class Server:
              "--config", self.config_path, "--test-clock"]
         if self.plugins:
             a += ["--plugins", self.plugins]
+        if self.store_url:
+            a += ["--store", self.store_url]
         return a + self.extra_args
 
     def start(self, timeout=20):

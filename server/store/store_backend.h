@@ -1,0 +1,50 @@
+/*
+ * store_backend.h - the seam between store.c (the public store.h
+ * functions, shared helpers) and a backend (store_lmdb.c, store_pg.c).
+ *
+ * Every backend's store and transaction structs begin with pt_store and
+ * pt_txn below, so store.c can dispatch through ops without knowing the
+ * rest.  Only files in server/store/ include this.
+ */
+#ifndef PT_STORE_BACKEND_H
+#define PT_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct pt_store_ops {
+    const char *name; /* "lmdb", "postgres" */
+    void (*close)(pt_store *store);
+    int (*read)(pt_store *store, pt_txn_fn fn, void *ctx);
+    int (*write)(pt_store *store, pt_txn_fn fn, void *ctx);
+    int (*snapshot_begin)(pt_store *store, pt_txn **out);
+    void (*snapshot_end)(pt_txn *txn);
+    int (*stat)(pt_store *store, pt_store_stats *out);
+    int (*backup)(pt_store *store, const char *dir);
+    int (*ping)(pt_store *store);
+    int (*get)(pt_txn *txn, pt_table t, const void *key, size_t klen, pt_val *out);
+    /* no_overwrite: PT_EEXISTS if the key is present (pt_txn_insert). */
+    int (*put)(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val, size_t vlen,
+               bool no_overwrite);
+    int (*del)(pt_txn *txn, pt_table t, const void *key, size_t klen);
+    int (*scan)(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
+                size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
+} pt_store_ops;
+
+struct pt_store {
+    const pt_store_ops *ops;
+};
+
+struct pt_txn {
+    pt_store *store;
+    bool write;
+};
+
+int pt_store_lmdb_open(pt_store **out, const char *dir, const pt_store_options *opts);
+int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *opts);
+
+/* The successor of prefix for range scans: prefix with its last non-0xff
+ * byte incremented and what follows dropped; *slen 0 means "no upper
+ * bound".  succ holds plen bytes. */
+void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen);
+
+#endif

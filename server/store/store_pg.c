@@ -1,0 +1,817 @@
+/*
+ * store_pg.c - the PostgreSQL backend of store.h (libpq), chosen by a
+ * postgres:// URL, so several porticod nodes can share one database.
+ *
+ * Schema (created or migrated at open under an advisory lock, so nodes
+ * starting together are safe):
+ *   schema_version(version int)              - one row per applied step
+ *   kv(tbl smallint, k bytea, v bytea, primary key (tbl, k))
+ * Every pt_table is a tbl number; named counters stay in PT_T_META as in
+ * LMDB (store.c implements them over get/put), so a copy of kv is a copy
+ * of the whole store.  bytea compares like LMDB's default order (memcmp,
+ * shorter first), so scans come back in the same order on both backends.
+ *
+ * Transactions:
+ *   write - BEGIN ISOLATION LEVEL SERIALIZABLE; re-run from scratch on a
+ *           serialization failure or deadlock (SQLSTATE 40001, 40P01), as
+ *           store.h allows.  Writers of one process also take write_lock,
+ *           as with LMDB, so retries only come from other nodes.
+ *   read  - BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY: one snapshot.
+ * Values handed out by get/scan point into PGresults that the transaction
+ * keeps until it ends.  Scans fetch in batches (LIMIT, growing), so a scan
+ * stopped early does not load the rest.
+ *
+ * Connections: a pool of idle connections per store; a transaction takes
+ * one (or opens one) and gives it back when it ends, so a thread holds at
+ * most one per open transaction.  A connection that failed is dropped; the
+ * operation answers PT_EIO (the API answers 503) and the next transaction
+ * opens a fresh one.
+ */
+#include "store/store_backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PG_SCHEMA_VERSION 1
+#define PG_ADVISORY_KEY   "7040311" /* "portico schema" lock */
+#define PG_WRITE_RETRIES  64
+#define PG_SCAN_FIRST     128
+#define PG_SCAN_MAX       2048
+#define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
+#define PG_HELD_SLOTS     4
+#define PG_KEY_MAX        511 /* LMDB's limit, so a key fits both backends */
+
+typedef struct pg_store {
+    pt_store base; /* first: store.c dispatches through base.ops */
+    char *url;
+    pthread_mutex_t pool_lock;
+    PGconn **idle;
+    size_t n_idle, pool_max;
+    unsigned open_conns;
+    pthread_mutex_t write_lock;
+} pg_store;
+
+typedef struct pg_txn {
+    pt_txn base; /* first: callbacks get &base */
+    pg_store *store;
+    PGconn *conn;
+    PGresult **results; /* kept until the transaction ends */
+    size_t n_results, cap_results;
+    bool retry;  /* serialization failure: roll back and re-run */
+    bool failed; /* a statement failed: PostgreSQL aborted the transaction */
+} pg_txn;
+
+static const pt_store_ops pg_ops;
+
+/* ---- per-thread nesting (the same rules as LMDB) ----------------------- */
+
+typedef struct pg_held {
+    const pg_store *store;
+    int depth;
+    bool writing;
+} pg_held;
+
+static _Thread_local pg_held tl_pg_held[PG_HELD_SLOTS];
+
+static pg_held *held_get(const pg_store *s, bool create)
+{
+    pg_held *free_slot = NULL;
+    for (size_t i = 0; i < PG_HELD_SLOTS; i++) {
+        if (tl_pg_held[i].store == s)
+            return &tl_pg_held[i];
+        if (!free_slot && tl_pg_held[i].depth == 0 && !tl_pg_held[i].writing)
+            free_slot = &tl_pg_held[i];
+    }
+    if (!create || !free_slot)
+        return NULL;
+    free_slot->store = s;
+    free_slot->depth = 0;
+    free_slot->writing = false;
+    return free_slot;
+}
+
+static void held_release(pg_held *h)
+{
+    if (h && h->depth == 0 && !h->writing)
+        h->store = NULL;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* libpq messages end with a newline; the log line should not. */
+static void set_pq_error(const char *what, const char *msg)
+{
+    char buf[512];
+    pt_strlcpy(buf, msg ? msg : "unknown error", sizeof(buf));
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    pt_error_set("store: postgres: %s: %s", what, buf);
+}
+
+static bool is_retryable(const char *state)
+{
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/*
+ * Records why a statement failed.  A serialization failure marks the
+ * transaction for a re-run; a lost connection or any other failure
+ * answers PT_EIO.  Either way PostgreSQL has aborted the transaction.
+ */
+static int txn_fail(pg_txn *t, PGresult *r, const char *what)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    t->failed = true;
+    if (is_retryable(state))
+        t->retry = true;
+    if (PQstatus(t->conn) == CONNECTION_BAD)
+        set_pq_error("connection lost", PQerrorMessage(t->conn));
+    else
+        set_pq_error(what, r ? PQresultErrorMessage(r) : PQerrorMessage(t->conn));
+    PQclear(r);
+    return PT_EIO;
+}
+
+/* Keeps r alive until the transaction ends (values point into it). */
+static int txn_keep(pg_txn *t, PGresult *r)
+{
+    if (t->n_results == t->cap_results) {
+        size_t cap = t->cap_results ? t->cap_results * 2 : 8;
+        PGresult **n = realloc(t->results, cap * sizeof(*n));
+        if (!n) {
+            PQclear(r);
+            pt_error_set("store: out of memory");
+            return PT_ENOMEM;
+        }
+        t->results = n;
+        t->cap_results = cap;
+    }
+    t->results[t->n_results++] = r;
+    return 0;
+}
+
+static void txn_clear(pg_txn *t)
+{
+    for (size_t i = 0; i < t->n_results; i++)
+        PQclear(t->results[i]);
+    free(t->results);
+    t->results = NULL;
+    t->n_results = t->cap_results = 0;
+}
+
+/* Runs one statement; *out (if given) gets the result on success. */
+static int txn_exec(pg_txn *t, const char *sql, int n, const char *const *vals, const int *lens,
+                    const int *fmts, PGresult **out, const char *what)
+{
+    if (t->failed) {
+        pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
+        return PT_EIO;
+    }
+    PGresult *r = PQexecParams(t->conn, sql, n, NULL, vals, lens, fmts, 1);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return txn_fail(t, r, what);
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+/* The schema step's "already exists, skipping" notices are not news. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static PGconn *conn_open(pg_store *s)
+{
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *vals[] = {"5", "porticod", s->url, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (c == NULL) {
+        pt_error_set("store: postgres: out of memory");
+        return NULL;
+    }
+    if (PQstatus(c) != CONNECTION_OK) {
+        set_pq_error("cannot connect", PQerrorMessage(c));
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, quiet_notice, NULL);
+    pthread_mutex_lock(&s->pool_lock);
+    s->open_conns++;
+    pthread_mutex_unlock(&s->pool_lock);
+    return c;
+}
+
+static void conn_close(pg_store *s, PGconn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c);
+    pthread_mutex_lock(&s->pool_lock);
+    s->open_conns--;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* An idle pooled connection, else a new one; NULL (PT_EIO) if none. */
+static PGconn *conn_get(pg_store *s)
+{
+    PGconn *c = NULL;
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->n_idle > 0)
+        c = s->idle[--s->n_idle];
+    pthread_mutex_unlock(&s->pool_lock);
+    if (c && PQstatus(c) != CONNECTION_OK) {
+        conn_close(s, c);
+        c = NULL;
+    }
+    return c ? c : conn_open(s);
+}
+
+/* Back to the pool if it is healthy and idle, else closed. */
+static void conn_put(pg_store *s, PGconn *c)
+{
+    if (!c)
+        return;
+    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+        pthread_mutex_lock(&s->pool_lock);
+        if (s->n_idle < s->pool_max) {
+            s->idle[s->n_idle++] = c;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&s->pool_lock);
+    }
+    conn_close(s, c);
+}
+
+/*
+ * Takes a connection and opens a transaction on it.  A pooled connection
+ * whose server went away is only noticed here: the BEGIN fails with the
+ * connection bad, and one fresh connection is tried before giving up.
+ */
+static int txn_begin(pg_store *s, bool write, pg_txn *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->base.store = &s->base;
+    t->base.write = write;
+    t->store = s;
+    const char *begin = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                              : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    for (int attempt = 0; attempt < 2; attempt++) {
+        t->conn = conn_get(s);
+        if (!t->conn)
+            return PT_EIO;
+        PGresult *r = PQexec(t->conn, begin);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+            PQclear(r);
+            return 0;
+        }
+        set_pq_error("begin", r ? PQresultErrorMessage(r) : PQerrorMessage(t->conn));
+        PQclear(r);
+        bool bad = PQstatus(t->conn) == CONNECTION_BAD;
+        conn_close(s, t->conn);
+        t->conn = NULL;
+        if (!bad)
+            break;
+    }
+    return PT_EIO;
+}
+
+/* Rolls back (if still open) and gives the connection back. */
+static void txn_end(pg_txn *t)
+{
+    if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(t->conn, "ROLLBACK");
+        PQclear(r);
+    }
+    txn_clear(t);
+    conn_put(t->store, t->conn);
+    t->conn = NULL;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+static const char *const migrations[PG_SCHEMA_VERSION] = {
+    /* 1 */
+    "CREATE TABLE IF NOT EXISTS kv (tbl smallint NOT NULL, k bytea NOT NULL, "
+    "v bytea NOT NULL, PRIMARY KEY (tbl, k))",
+};
+
+static int simple(PGconn *c, const char *sql, PGresult **out)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        set_pq_error("schema", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+        PQclear(r);
+        return PT_EIO;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+/*
+ * Brings the schema to PG_SCHEMA_VERSION.  The session advisory lock makes
+ * nodes that start together take turns; each step is idempotent and is
+ * recorded in schema_version in the same transaction.  A database written
+ * by a newer porticod is refused rather than guessed at.
+ */
+static int schema_migrate(PGconn *c)
+{
+    int rc = simple(c, "SELECT pg_advisory_lock(" PG_ADVISORY_KEY ")", NULL);
+    if (rc != 0)
+        return rc;
+    PGresult *r = NULL;
+    rc = simple(c, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY)", NULL);
+    if (rc == 0)
+        rc = simple(c, "SELECT coalesce(max(version), 0) FROM schema_version", &r);
+    int have = rc == 0 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    if (rc == 0 && have > PG_SCHEMA_VERSION) {
+        pt_error_set("store: postgres: the database has schema version %d, newer than this "
+                     "porticod understands (%d); upgrade porticod",
+                     have, PG_SCHEMA_VERSION);
+        rc = PT_EIO;
+    }
+    for (int v = have + 1; rc == 0 && v <= PG_SCHEMA_VERSION; v++) {
+        char record[96];
+        snprintf(record, sizeof(record),
+                 "INSERT INTO schema_version VALUES (%d) ON CONFLICT DO NOTHING", v);
+        rc = simple(c, "BEGIN", NULL);
+        if (rc == 0)
+            rc = simple(c, migrations[v - 1], NULL);
+        if (rc == 0)
+            rc = simple(c, record, NULL);
+        if (rc == 0)
+            rc = simple(c, "COMMIT", NULL);
+        if (rc != 0)
+            PQclear(PQexec(c, "ROLLBACK"));
+    }
+    PQclear(PQexec(c, "SELECT pg_advisory_unlock(" PG_ADVISORY_KEY ")"));
+    return rc;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *opts)
+{
+    *out = NULL;
+    if (opts && opts->version != PT_STORE_OPTIONS_VERSION) {
+        pt_error_set("store: unsupported options version %u", opts->version);
+        return PT_EINVAL;
+    }
+    pg_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    s->base.ops = &pg_ops;
+    s->pool_max = opts && opts->max_readers ? opts->max_readers : PG_POOL_DEFAULT;
+    s->url = strdup(url);
+    s->idle = calloc(s->pool_max, sizeof(*s->idle));
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
+    if (!s->url || !s->idle) {
+        pg_ops.close(&s->base);
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    PGconn *c = conn_open(s);
+    if (!c) {
+        pg_ops.close(&s->base);
+        return PT_EIO;
+    }
+    int rc = schema_migrate(c);
+    conn_put(s, c);
+    if (rc != 0) {
+        pg_ops.close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static void pg_close(pt_store *base)
+{
+    pg_store *s = (pg_store *)base;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_idle; i++)
+        PQfinish(s->idle[i]);
+    free(s->idle);
+    free(s->url);
+    pthread_mutex_destroy(&s->pool_lock);
+    pthread_mutex_destroy(&s->write_lock);
+    free(s);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static int pg_read(pt_store *base, pt_txn_fn fn, void *ctx)
+{
+    pg_store *s = (pg_store *)base;
+    pg_held *h = held_get(s, true);
+    if (!h) {
+        pt_error_set("store: too many stores in use on one thread");
+        return PT_ERR;
+    }
+    pg_txn t;
+    int rc = txn_begin(s, false, &t);
+    if (rc == 0) {
+        h->depth++;
+        rc = fn(&t.base, ctx);
+        h->depth--;
+        txn_end(&t);
+    }
+    held_release(h);
+    return rc;
+}
+
+static int pg_snapshot_begin(pt_store *base, pt_txn **out)
+{
+    pg_store *s = (pg_store *)base;
+    *out = NULL;
+    pg_held *h = held_get(s, true);
+    if (!h) {
+        pt_error_set("store: too many stores in use on one thread");
+        return PT_ERR;
+    }
+    pg_txn *t = malloc(sizeof(*t));
+    int rc = t ? txn_begin(s, false, t) : PT_ENOMEM;
+    if (rc != 0) {
+        free(t);
+        held_release(h);
+        return rc;
+    }
+    h->depth++;
+    *out = &t->base;
+    return 0;
+}
+
+static void pg_snapshot_end(pt_txn *base)
+{
+    pg_txn *t = (pg_txn *)base;
+    pg_held *h = held_get(t->store, false);
+    if (h && h->depth > 0)
+        h->depth--;
+    held_release(h);
+    txn_end(t);
+    free(t);
+}
+
+/* A short, growing pause between re-runs so two nodes stop colliding. */
+static void retry_pause(int attempt)
+{
+    unsigned ms = 1u << (attempt < 6 ? attempt : 6);
+    ms += (unsigned)rand() % (ms + 1);
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Runs fn in a SERIALIZABLE transaction until it commits, fn fails, or
+ * PG_WRITE_RETRIES serialization failures in a row.  Nesting rules as
+ * LMDB: no write inside another transaction callback on this thread.
+ */
+static int pg_write(pt_store *base, pt_txn_fn fn, void *ctx)
+{
+    pg_store *s = (pg_store *)base;
+    pg_held *h = held_get(s, true);
+    if (!h) {
+        pt_error_set("store: too many stores in use on one thread");
+        return PT_ERR;
+    }
+    if (h->writing) {
+        pt_error_set("store: nested write transaction");
+        return PT_ECONFLICT;
+    }
+    if (h->depth > 0) {
+        pt_error_set("store: write transaction inside a read transaction");
+        return PT_ECONFLICT;
+    }
+    pthread_mutex_lock(&s->write_lock);
+    h->writing = true;
+    int rc = PT_EIO;
+    for (int attempt = 0; attempt < PG_WRITE_RETRIES; attempt++) {
+        pg_txn t;
+        rc = txn_begin(s, true, &t);
+        if (rc != 0)
+            break;
+        rc = fn(&t.base, ctx);
+        if (!t.retry && rc == 0 && !t.failed) {
+            PGresult *r = PQexec(t.conn, "COMMIT");
+            if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                rc = txn_fail(&t, r, "commit");
+            else
+                PQclear(r);
+        } else if (rc == 0) {
+            rc = PT_EIO; /* fn went on past a failed statement */
+        }
+        bool again = t.retry;
+        txn_end(&t);
+        if (!again)
+            break;
+        rc = PT_EIO;
+        pt_error_set("store: postgres: write still conflicting after %d attempts", attempt + 1);
+        retry_pause(attempt);
+    }
+    h->writing = false;
+    held_release(h);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static bool table_ok(pt_table t)
+{
+    if ((int)t < 0 || t >= PT_T__COUNT) {
+        pt_error_set("store: no such table %d", (int)t);
+        return false;
+    }
+    return true;
+}
+
+static bool writable(pg_txn *t, const char *what)
+{
+    if (!t->base.write) {
+        pt_error_set("store: %s in a read-only transaction", what);
+        return false;
+    }
+    return true;
+}
+
+static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_val *out)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (klen == 0)
+        return PT_ENOTFOUND;
+    char tbl[8];
+    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
+    const char *vals[] = {tbl, key};
+    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
+    PGresult *r = NULL;
+    int rc =
+        txn_exec(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "get");
+    if (rc != 0)
+        return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return PT_ENOTFOUND;
+    }
+    out->data = PQgetvalue(r, 0, 0);
+    out->len = (size_t)PQgetlength(r, 0, 0);
+    return txn_keep(t, r);
+}
+
+static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const void *val,
+                  size_t vlen, bool no_overwrite)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (!writable(t, "write"))
+        return PT_EINVAL;
+    if (klen == 0) {
+        pt_error_set("store: empty key");
+        return PT_EINVAL;
+    }
+    if (klen > PG_KEY_MAX) {
+        pt_error_set("store: key of %zu bytes is over the limit of %d", klen, PG_KEY_MAX);
+        return PT_EINVAL;
+    }
+    char tbl[8];
+    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
+    const char *vals[] = {tbl, key, vlen ? val : ""};
+    int lens[] = {0, (int)klen, (int)vlen}, fmts[] = {0, 1, 1};
+    const char *sql = no_overwrite ? "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+                                     "ON CONFLICT (tbl, k) DO NOTHING"
+                                   : "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+                                     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v";
+    PGresult *r = NULL;
+    int rc = txn_exec(t, sql, 3, vals, lens, fmts, &r, "put");
+    if (rc != 0)
+        return rc;
+    bool inserted = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    if (!inserted) {
+        pt_error_set("store: key exists");
+        return PT_EEXISTS;
+    }
+    return 0;
+}
+
+static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (!writable(t, "delete"))
+        return PT_EINVAL;
+    if (klen == 0)
+        return PT_ENOTFOUND;
+    char tbl[8];
+    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
+    const char *vals[] = {tbl, key};
+    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
+    PGresult *r = NULL;
+    int rc =
+        txn_exec(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "delete");
+    if (rc != 0)
+        return rc;
+    bool gone = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    return gone ? 0 : PT_ENOTFOUND;
+}
+
+static const char scan_fwd[] =
+    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+    "AND ($4::bytea IS NULL OR k > $4) ORDER BY k LIMIT $5";
+static const char scan_rev[] =
+    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+    "AND ($4::bytea IS NULL OR k < $4) ORDER BY k DESC LIMIT $5";
+
+/*
+ * The range is [prefix, successor(prefix)); `after` narrows it (strictly
+ * above going forward, strictly below in reverse) and then moves to the
+ * last key of each batch.  The prefix is checked again in C, for the
+ * prefix of only 0xff bytes, which has no successor.
+ */
+static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, const void *after,
+                   size_t alen, bool reverse, pt_scan_fn cb, void *ctx)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (prefix == NULL)
+        plen = 0;
+    if (after == NULL || alen == 0)
+        after = NULL, alen = 0;
+    unsigned char *succ = plen ? malloc(plen) : NULL;
+    size_t slen = 0;
+    if (plen && !succ) {
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    if (plen)
+        pt_store_prefix_successor(prefix, plen, succ, &slen);
+
+    char tbl[8], limit[16];
+    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
+    int batch = PG_SCAN_FIRST, rc = 0;
+    for (;;) {
+        snprintf(limit, sizeof(limit), "%d", batch);
+        const char *vals[] = {tbl, plen ? prefix : "", slen ? (const char *)succ : NULL, after,
+                              limit};
+        int lens[] = {0, (int)plen, (int)slen, (int)alen, 0}, fmts[] = {0, 1, 1, 1, 0};
+        PGresult *r = NULL;
+        rc = txn_exec(t, reverse ? scan_rev : scan_fwd, 5, vals, lens, fmts, &r, "scan");
+        if (rc != 0)
+            break;
+        if ((rc = txn_keep(t, r)) != 0)
+            break;
+        int n = PQntuples(r);
+        bool stop = false;
+        for (int i = 0; i < n && !stop; i++) {
+            pt_val k = {PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0)};
+            pt_val v = {PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1)};
+            if (k.len < plen || (plen && memcmp(k.data, prefix, plen) != 0)) {
+                stop = true;
+                break;
+            }
+            int crc = cb(&k, &v, ctx);
+            if (crc == PT_ESTOP)
+                stop = true;
+            else if (crc != 0) {
+                rc = crc;
+                stop = true;
+            }
+            after = k.data;
+            alen = k.len;
+        }
+        if (stop || n < batch)
+            break;
+        if (batch < PG_SCAN_MAX)
+            batch *= 2;
+    }
+    free(succ);
+    return rc;
+}
+
+/* ---- stats, ping, backup ----------------------------------------------- */
+
+static int one_shot(pg_store *s, const char *sql, PGresult **out)
+{
+    PGconn *c = conn_get(s);
+    if (!c)
+        return PT_EIO;
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        set_pq_error(PQstatus(c) == CONNECTION_BAD ? "connection lost" : "query",
+                     r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+        PQclear(r);
+        conn_put(s, c);
+        return PT_EIO;
+    }
+    conn_put(s, c);
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+static int pg_ping(pt_store *base)
+{
+    return one_shot((pg_store *)base, "SELECT 1", NULL);
+}
+
+/* Database size stands in for the map size, the table for used bytes,
+ * pooled connections for reader slots. */
+static int pg_stat(pt_store *base, pt_store_stats *out)
+{
+    pg_store *s = (pg_store *)base;
+    memset(out, 0, sizeof(*out));
+    PGresult *r = NULL;
+    int rc = one_shot(
+        s, "SELECT pg_database_size(current_database()), pg_total_relation_size('kv')", &r);
+    if (rc != 0)
+        return rc;
+    out->map_size = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    out->used_bytes = (size_t)strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    pthread_mutex_lock(&s->pool_lock);
+    out->readers_max = (unsigned)s->pool_max;
+    out->readers_used = s->open_conns - (unsigned)s->n_idle;
+    pthread_mutex_unlock(&s->pool_lock);
+    return 0;
+}
+
+/*
+ * The backup of a PostgreSQL store is an LMDB store in dir holding one
+ * snapshot of every table: `portico` and porticod open it like any data
+ * directory, and pt_store_copy (portico migrate) puts it back.
+ */
+static int pg_backup(pt_store *base, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        DIR *d = opendir(dir);
+        if (!d) {
+            pt_error_set("store: backup: opendir %s: %s", dir, strerror(errno));
+            return PT_EIO;
+        }
+        struct dirent *e;
+        bool empty = true;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                empty = false;
+        closedir(d);
+        if (!empty) {
+            pt_error_set("store: backup directory %s is not empty", dir);
+            return PT_EEXISTS;
+        }
+    }
+    pt_store *dst = NULL;
+    int rc = pt_store_lmdb_open(&dst, dir, NULL);
+    if (rc != 0)
+        return rc;
+    rc = pt_store_copy(dst, base, NULL);
+    pt_store_close(dst);
+    return rc;
+}
+
+static const pt_store_ops pg_ops = {
+    .name = "postgres",
+    .close = pg_close,
+    .read = pg_read,
+    .write = pg_write,
+    .snapshot_begin = pg_snapshot_begin,
+    .snapshot_end = pg_snapshot_end,
+    .stat = pg_stat,
+    .backup = pg_backup,
+    .ping = pg_ping,
+    .get = pg_get,
+    .put = pg_put,
+    .del = pg_del,
+    .scan = pg_scan,
+};
