@@ -151,7 +151,7 @@ const campaign = await oh.GET("/api/v1/portlets/flu-countdown");
 check(campaign.response.status === 200 && campaign.data !== undefined, "flu campaign");
 console.log(`flu: ${campaign.data?.campaign} overall ${campaign.data?.uptake?.overall.vaccinated ?? "-"} vaccinated`);
 
-// ---- leavers: payroll loads a payslip; the person reads it back ---------
+// ---- leavers: payroll loads a payslip ------------------------------------
 const payroll = await signIn("payroll.admin");
 const loaded = await payroll.POST("/api/v1/portlets/leavers/documents", {
   body: {
