@@ -14,6 +14,9 @@ if ! command -v npm >/dev/null 2>&1 && [ ! -f /usr/lib/node_modules/npm/bin/npm-
 fi
 missing=""
 for p in $PKGS; do
+    # node and npm from another source (a NodeSource nodejs bundles npm and
+    # conflicts with Debian's npm) count as present.
+    case $p in nodejs | npm) command -v "${p%js}" >/dev/null 2>&1 && continue ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done

@@ -9,9 +9,12 @@
 #include "base/clock.h"
 #include "http/cors.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PT_BRANDING_URL_MAX 2048
 
 /* ---- shared ------------------------------------------------------------ */
 
@@ -124,12 +127,76 @@ bool pt_list_page(pt_req *req, pt_res *res, pt_table table, const void *prefix, 
         pt_res_error(res, err);
         return false;
     }
-    json_t *next = l.more && l.last_len ? pt_page_cursor(l.last, l.last_len) : json_null();
+    json_t *next = l.more && l.last_len ? pt_page_cursor(req, l.last, l.last_len) : json_null();
     pt_res_json(res, 200, json_pack("{s:o, s:o}", "items", l.items, "next_cursor", next));
     return true;
 }
 
 /* ---- organisation input ------------------------------------------------ */
+
+/* "#RRGGBB": what a page can put straight into a CSS colour, nothing more. */
+static bool branding_colour_valid(const json_t *val)
+{
+    const char *s = json_string_value(val);
+    if (!s || strlen(s) != 7 || s[0] != '#')
+        return false;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* An https URL of printable ASCII without quotes, angle brackets,
+ * backslashes or spaces, and a host: safe to put in an <img src>. */
+static bool branding_url_valid(const json_t *val)
+{
+    const char *s = json_string_value(val);
+    size_t n = s ? strlen(s) : 0;
+    if (n < 9 || n > PT_BRANDING_URL_MAX || strncmp(s, "https://", 8) != 0 || s[8] == '/')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"'<>\\`{}|^", *p))
+            return false;
+    return true;
+}
+
+/*
+ * settings.branding is shown to every member on every dashboard (a page
+ * sets its colour and logo from it), so it holds only the keys the
+ * document lists, each checked: primary_colour and secondary_colour
+ * "#RRGGBB", logo_url an https URL.  Adds every bad key to v; true when
+ * there was none.
+ */
+static bool branding_valid(pt_verr *v, const json_t *val)
+{
+    bool ok = true;
+    if (!json_is_object(val)) {
+        pt_verr_add(v, "/settings/branding", "must be an object or null");
+        return false;
+    }
+    const char *key;
+    json_t *it;
+    json_object_foreach((json_t *)val, key, it)
+    {
+        bool colour = strcmp(key, "primary_colour") == 0 || strcmp(key, "secondary_colour") == 0;
+        if (colour && !branding_colour_valid(it)) {
+            pt_verr_add(v,
+                        key[0] == 'p' ? "/settings/branding/primary_colour"
+                                      : "/settings/branding/secondary_colour",
+                        "must be a colour #RRGGBB");
+            ok = false;
+        } else if (strcmp(key, "logo_url") == 0 && !branding_url_valid(it)) {
+            pt_verr_add(v, "/settings/branding/logo_url",
+                        "must be an https URL of at most %d characters", PT_BRANDING_URL_MAX);
+            ok = false;
+        } else if (!colour && strcmp(key, "logo_url") != 0) {
+            ok = false; /* reported by pt_v_no_unknown below */
+        }
+    }
+    static const char *const allowed[] = {"primary_colour", "secondary_colour", "logo_url", NULL};
+    pt_v_no_unknown(v, val, "/settings/branding", allowed);
+    return ok;
+}
 
 /*
  * Validates a settings object and merges it key by key into `into` (the
@@ -164,9 +231,7 @@ static void org_settings_merge(pt_verr *v, const json_t *in, json_t *into)
         } else if (strcmp(key, "branding") == 0) {
             if (json_is_null(val))
                 json_object_set_new(into, key, json_object());
-            else if (!json_is_object(val))
-                pt_verr_add(v, "/settings/branding", "must be an object");
-            else
+            else if (branding_valid(v, val))
                 json_object_set_new(into, key, json_deep_copy(val));
         } else if (strcmp(key, "cors_origins") == 0) {
             size_t i;

@@ -154,6 +154,9 @@ int main(int argc, char **argv)
         pt_error_set("%s: %s", app.cfg.data_dir, strerror(errno));
         return fail(&app, "cannot create the data directory");
     }
+    if (pt_cursor_secret_load(app.cursor_secret, app.store, PT_CURSOR_CORE_META_KEY) < 0)
+        return fail(&app, "cannot load the cursor secret");
+    app.cursor_secret_set = true;
     if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
     if (pt_login_guard_new(&app.login_guard, &app.cfg) < 0)

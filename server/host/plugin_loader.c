@@ -11,7 +11,7 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
-#include "host/cursor.h"
+#include "http/cursor.h"
 
 #include <dirent.h>
 #include <dlfcn.h>

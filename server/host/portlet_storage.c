@@ -12,7 +12,7 @@
  * live under the scope followed by an empty key part, which no portlet key
  * can spell (keys are at least one non-NUL byte).
  */
-#include "host/cursor.h"
+#include "http/cursor.h"
 #include "host/portlet_ctx.h"
 
 #include "admin/people.h"

@@ -16,6 +16,7 @@
 
 #include "base/config.h"
 #include "base/metrics.h"
+#include "http/cursor.h"
 #include "http/http.h"
 #include "store/roles.h"
 #include "store/store.h"
@@ -48,6 +49,9 @@ typedef struct pt_app {
     struct pt_token_cache *token_cache; /* NULL: verify every request */
     pt_authenticate_fn authenticate;    /* NULL: every token is refused */
     struct pt_cors *cors;               /* NULL: no origin is allowed */
+    /* Seals the cursors of core lists (pt_page_*); loaded at start. */
+    unsigned char cursor_secret[PT_CURSOR_SECRET_LEN];
+    bool cursor_secret_set; /* false: every cursor is refused */
 } pt_app;
 
 #endif

@@ -123,8 +123,14 @@ static const char *status_title(int status)
         return "Precondition Required";
     case 429:
         return "Too Many Requests";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 505:
+        return "HTTP Version Not Supported";
     case 501:
         return "Not Implemented";
     case 503:
@@ -149,6 +155,11 @@ struct pt_app *pt_req_app(const pt_req *req)
 const char *pt_req_method(const pt_req *req)
 {
     return req->method;
+}
+
+const char *pt_req_path(const pt_req *req)
+{
+    return req->path;
 }
 
 const char *pt_req_param(const pt_req *req, const char *name)
@@ -937,7 +948,8 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
         ok = ok && buf_printf(&b, "Connection: keep-alive\r\n");
     ok = ok && buf_add(&b, "\r\n", 2);
     /* HEAD gets the GET answer's headers, Content-Length included. */
-    if (!no_body && res->len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
+    const char *method = mg_get_request_info(conn)->request_method;
+    if (!no_body && res->len && !(method && strcmp(method, "HEAD") == 0))
         ok = ok && buf_add(&b, res->body, res->len);
     if (ok) {
         mg_write(conn, b.p, b.len);
@@ -1212,6 +1224,71 @@ static int on_request(struct mg_connection *conn, void *ud)
     return status;
 }
 
+/* The methods a Portico route can have (HEAD and OPTIONS answered for
+ * every path).  Any other method is 501, never CivetWeb's 400. */
+static bool method_served(const char *m)
+{
+    static const char *const served[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                         "PATCH", "DELETE", "OPTIONS", NULL};
+    for (const char *const *s = served; *s; s++)
+        if (strcmp(*s, m) == 0)
+            return true;
+    return false;
+}
+
+/* A method token as RFC 9110 defines it, so a garbled request line is 400. */
+static bool method_token(const char *m)
+{
+    if (!m || !*m || strlen(m) > 32)
+        return false;
+    for (const char *p = m; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p)))
+            return false;
+    return true;
+}
+
+/*
+ * CivetWeb answers some requests itself, before on_request: a request line
+ * or header it cannot parse (control characters, a bad version), a method
+ * it does not serve (TRACE, made-up ones), a header block over
+ * max_request_size.  Its own page is text/plain; this callback writes the
+ * same status as problem+json instead, like every other Portico error, and
+ * closes the connection.  A method that reaches this callback is one no
+ * Portico route has (TRACE, BREW): 501 not_implemented (RFC 9110 15.6.2).
+ * Not 405 with the path's Allow: CivetWeb stops parsing at such a method,
+ * so request_info's target is not reliably this request's (seen under
+ * ASan), and only the method is read here.  Returns 0: answered.
+ */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    pt_req req;
+    pt_res res;
+    const char *method = ri ? ri->request_method : NULL;
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    if (status == 400 && method_token(method) && !method_served(method)) {
+        pt_res_problem(&res, 501, "not_implemented", "%s is not a method this server implements",
+                       method);
+    } else {
+        const char *code = status == 413   ? "payload_too_large"
+                           : status == 408 ? "request_timeout"
+                           : status == 431 ? "request_header_fields_too_large"
+                           : status == 414 ? "uri_too_long"
+                           : status == 505 ? "http_version_not_supported"
+                           : status >= 500 ? "internal_error"
+                                           : "bad_request";
+        if (status < 400 || status > 599)
+            status = 400, code = "bad_request";
+        pt_res_problem(&res, status, code, "%s",
+                       errmsg && *errmsg ? errmsg : "the request could not be read");
+    }
+    res.close = true;
+    send_response(conn, &req, &res);
+    res_reset(&res);
+    return 0;
+}
+
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
@@ -1261,6 +1338,7 @@ int pt_http_start(pt_http **out, struct pt_app *app)
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof(cb));
     cb.log_message = on_log_message;
+    cb.http_error = on_http_error;
     struct mg_init_data init = {&cb, h, opts};
     char errtext[256] = "";
     unsigned errcode = 0;

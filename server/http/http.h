@@ -73,6 +73,8 @@ void pt_router_each(const pt_router *r,
 
 struct pt_app *pt_req_app(const pt_req *req);
 const char *pt_req_method(const pt_req *req);
+/* The raw (percent-encoded) request path, without the query. */
+const char *pt_req_path(const pt_req *req);
 /* Path parameter by name ("org"), or NULL. */
 const char *pt_req_param(const pt_req *req, const char *name);
 /* URL-decoded query parameter, or NULL.  Decoded into req-owned memory. */
@@ -184,17 +186,20 @@ void pt_v_no_unknown(pt_verr *v, const json_t *obj, const char *pointer_prefix,
                      const char *const *allowed);
 
 /* Cursor pagination: reads ?limit (1..500, default 50) and ?cursor.
- * Writes a 400 bad_request problem and returns false on bad values.  The cursor is the
- * opaque base64url of the last key returned; after and after_len hold it
- * decoded. */
+ * Writes a 400 bad_request problem and returns false on bad values.  The
+ * cursor is the last key returned, sealed (http/cursor.h) for this request
+ * path and the caller's organisation with the app's cursor secret: a
+ * cursor that was edited, made up, or taken from another list is 400.
+ * after and after_len hold the opened key. */
 typedef struct pt_page {
     unsigned limit;
     char after[512];
     size_t after_len;
 } pt_page;
 bool pt_page_from_query(pt_req *req, pt_res *res, pt_page *out);
-/* Encodes the next cursor from a last key (returns new JSON string). */
-json_t *pt_page_cursor(const void *key, size_t len);
+/* Seals the next cursor from a last key for this request's list (returns a
+ * new JSON string; null for no key). */
+json_t *pt_page_cursor(const pt_req *req, const void *key, size_t len);
 
 /* ---- server ------------------------------------------------------------ */
 

@@ -288,6 +288,9 @@ static bool find_in(const rnode *n, size_t i, find_ctx *fc)
         for (size_t k = 0; k < n->nroutes; k++) {
             fc->path_matched = true;
             allow_add(fc, n->routes[k]->method);
+            /* A GET route answers HEAD too (see pt_router_find). */
+            if (strcmp(n->routes[k]->method, "GET") == 0)
+                allow_add(fc, "HEAD");
         }
         return false;
     }

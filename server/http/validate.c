@@ -4,6 +4,8 @@
  * pagination parameters.
  */
 #include "base/clock.h"
+#include "http/app.h"
+#include "http/cursor.h"
 #include "http/http.h"
 
 #include <sodium.h>
@@ -227,6 +229,20 @@ void pt_v_no_unknown(pt_verr *v, const json_t *obj, const char *pointer_prefix,
 
 /* ---- pagination ------------------------------------------------------ */
 
+/* A list is its request path within the caller's organisation: a cursor
+ * from one list (or organisation) does not open on another.  NULL when the
+ * app has no cursor secret (in-process fakes), so every cursor is refused. */
+static const unsigned char *page_scope(const pt_req *req, pt_cursor_scope *s)
+{
+    const pt_app *app = pt_req_app(req);
+    const pt_caller *c = pt_req_caller(req);
+    memset(s, 0, sizeof(*s));
+    s->org = c ? c->org : "";
+    s->list = pt_req_path(req) ? pt_req_path(req) : "";
+    s->prefix = "";
+    return app && app->cursor_secret_set ? app->cursor_secret : NULL;
+}
+
 bool pt_page_from_query(pt_req *req, pt_res *res, pt_page *out)
 {
     memset(out, 0, sizeof(*out));
@@ -245,32 +261,25 @@ bool pt_page_from_query(pt_req *req, pt_res *res, pt_page *out)
     }
     const char *cursor = pt_req_query(req, "cursor");
     if (cursor && *cursor) {
-        size_t len = 0;
-        const char *end = NULL;
-        if (strlen(cursor) > 4 * sizeof(out->after) / 3 + 4 ||
-            sodium_base642bin((unsigned char *)out->after, sizeof(out->after), cursor,
-                              strlen(cursor), NULL, &len, &end,
-                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-            (end && *end) || len == 0) {
+        pt_cursor_scope scope;
+        const unsigned char *secret = page_scope(req, &scope);
+        if (!secret || pt_cursor_open(out->after, sizeof(out->after), &out->after_len, secret,
+                                      &scope, cursor) < 0) {
             memset(out->after, 0, sizeof(out->after));
-            pt_res_problem(res, 400, "bad_request", "cursor is not valid");
+            out->after_len = 0;
+            pt_res_problem(res, 400, "bad_request", "cursor is not valid for this list");
             return false;
         }
-        out->after_len = len;
     }
     return true;
 }
 
-json_t *pt_page_cursor(const void *key, size_t len)
+json_t *pt_page_cursor(const pt_req *req, const void *key, size_t len)
 {
-    if (!key || len == 0)
+    pt_cursor_scope scope;
+    const unsigned char *secret = page_scope(req, &scope);
+    json_t *out = NULL;
+    if (!key || len == 0 || !secret)
         return json_null();
-    size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *b = malloc(n);
-    if (!b)
-        return NULL;
-    sodium_bin2base64(b, n, key, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    json_t *s = json_string(b);
-    free(b);
-    return s;
+    return pt_cursor_seal(&out, secret, &scope, key, len) < 0 ? NULL : out;
 }

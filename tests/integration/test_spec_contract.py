@@ -289,6 +289,75 @@ class SpecContractTest(PorticoTestCase):
         self.unexpected = []
         self.checked = 0
 
+    # ------------------------------------------------------ the document
+
+    def test_document_is_exact(self):
+        """What a generated client needs (issue 12): every object schema
+        lists its properties or says additionalProperties (else a client
+        gets Record<string, never>), every operation documents 405 and a
+        4xx, every loaded portlet has a card type keyed by its id and a
+        config schema in PortletConfig."""
+        doc = self.contract.doc
+        vague = []
+
+        def walk(node, where):
+            if isinstance(node, dict):
+                t = node.get("type")
+                is_obj = t == "object" or (isinstance(t, list) and "object" in t)
+                if is_obj and not any(k in node for k in (
+                        "properties", "additionalProperties", "patternProperties",
+                        "oneOf", "anyOf", "allOf", "$ref")):
+                    vague.append(where)
+                for k, v in node.items():
+                    walk(v, where + "/" + k)
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, "%s/%d" % (where, i))
+        walk(doc, "#")
+        self.assertEqual(vague, [], "object schemas without properties or additionalProperties")
+
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                codes = set(op.get("responses", {}))
+                self.assertIn("405", codes, "%s %s does not document 405" % (method, path))
+                self.assertTrue(any(c.startswith("4") for c in codes), path)
+
+        schemas = doc["components"]["schemas"]
+        # every JSON request body has an example, and every example is valid
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                media = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+                if not media:
+                    continue
+                schema, _ = self.contract.deref(media.get("schema", {}), "")
+                self.assertTrue("example" in media or "examples" in media or
+                                "examples" in schema or "example" in schema,
+                                "%s %s: request body without an example" % (method, path))
+        for name, schema in schemas.items():
+            for n, example in enumerate(schema.get("examples") or []):
+                for jpath, msg in self.contract.schema_errors("#/components/schemas/" + name,
+                                                              example):
+                    self.fail("%s examples[%d] %s: %s" % (name, n, jpath, msg))
+
+        r = self.api.post(API + "/auth/login", {"username": "admin",
+                                                 "password": self.server.admin_password})
+        self.assertEqual(r.status, 200, r)
+        r = self.api.get(API + "/portlets", token=r.body["access_token"])
+        self.assertEqual(r.status, 200, r)
+        mapping = schemas["DashboardCard"]["discriminator"]["mapping"]
+        configs = {x["$ref"] for x in schemas["PortletConfig"]["anyOf"]}
+        for p in r.body["items"]:
+            self.assertIn(p["id"], mapping, "no card schema for portlet %s" % p["id"])
+            card = self.contract.pointer(mapping[p["id"]])
+            self.assertEqual(card["properties"]["id"].get("const"), p["id"])
+        self.assertEqual(len(configs), len(r.body["items"]))
+        self.assertEqual(set(mapping), {p["id"] for p in r.body["items"]},
+                         "card schemas of portlets that are not loaded")
+
     # ------------------------------------------------------------ checking
 
     def mismatch(self, where, jpath, message):

@@ -103,9 +103,9 @@ int main(void)
     CHECK(pt_router_find(r, "GET", "/nope", &m) == PT_ENOTFOUND);
     CHECK(pt_router_find(r, "GET", "/api/v1/orgs/acme/people", &m) == PT_ENOTFOUND);
     CHECK(pt_router_find(r, "DELETE", "/api/v1/orgs/acme", &m) == PT_EDENIED);
-    CHECK(strcmp(m.allow, "GET, PATCH") == 0);
+    CHECK(strcmp(m.allow, "GET, HEAD, PATCH") == 0);
     CHECK(pt_router_find(r, "POST", "/healthz", &m) == PT_EDENIED);
-    CHECK(strcmp(m.allow, "GET") == 0);
+    CHECK(strcmp(m.allow, "GET, HEAD") == 0);
     CHECK(pt_router_find(r, "GET", "/api/v1/orgs/acme/people/import", &m) == 0);
     CHECK(m.ud == &tag_c); /* GET falls through to the {username} route */
     CHECK(pt_router_find(r, "PUT", "/api/v1/orgs/acme/people/import", &m) == PT_EDENIED);

@@ -4,6 +4,7 @@
  * Also drives pt_req_json_object through an in-process request.
  */
 #include "check.h"
+#include "http/app.h"
 #include "http/http.h"
 
 #include <stdio.h>
@@ -101,9 +102,11 @@ static int problem_status(pt_res *res, const char *code)
     return st;
 }
 
-static bool page_ok(const char *query, pt_page *page)
+static pt_app page_app; /* only its cursor secret is used */
+
+static bool page_ok_at(const char *path, const char *query, pt_page *page)
 {
-    pt_req *req = pt_req_new_fake(NULL, "GET", "/x", query, NULL, NULL, 0);
+    pt_req *req = pt_req_new_fake(&page_app, "GET", path, query, NULL, NULL, 0);
     pt_res *res = pt_res_new_fake();
     bool ok = pt_page_from_query(req, res, page);
     if (!ok) {
@@ -115,8 +118,23 @@ static bool page_ok(const char *query, pt_page *page)
     return ok;
 }
 
+static bool page_ok(const char *query, pt_page *page)
+{
+    return page_ok_at("/x", query, page);
+}
+
+static json_t *page_seal(const char *path, const void *key, size_t len)
+{
+    pt_req *req = pt_req_new_fake(&page_app, "GET", path, NULL, NULL, NULL, 0);
+    json_t *c = pt_page_cursor(req, key, len);
+    pt_req_free_fake(req);
+    return c;
+}
+
 static void test_pages(void)
 {
+    memset(page_app.cursor_secret, 7, sizeof(page_app.cursor_secret));
+    page_app.cursor_secret_set = true;
     pt_page page;
     CHECK(page_ok(NULL, &page) && page.limit == 50 && page.after_len == 0);
     CHECK(page_ok("limit=1", &page) && page.limit == 1);
@@ -130,15 +148,25 @@ static void test_pages(void)
 
     /* round trip, including NUL bytes as in composite keys */
     const char key[] = "acme\0j.doe";
-    json_t *c = pt_page_cursor(key, sizeof(key) - 1);
+    json_t *c = page_seal("/x", key, sizeof(key) - 1);
     CHECK(json_is_string(c));
     char q[256];
     snprintf(q, sizeof(q), "limit=2&cursor=%s", json_string_value(c));
     CHECK(page_ok(q, &page) && page.limit == 2);
     CHECK(page.after_len == sizeof(key) - 1 && memcmp(page.after, key, page.after_len) == 0);
     json_decref(c);
-    CHECK(json_is_null(c = pt_page_cursor(NULL, 0)));
+    CHECK(json_is_null(c = page_seal("/x", NULL, 0)));
     json_decref(c);
+
+    /* sealed: another list, an edited cursor, a made-up one are refused */
+    c = page_seal("/x", key, sizeof(key) - 1);
+    snprintf(q, sizeof(q), "cursor=%s", json_string_value(c));
+    CHECK(!page_ok_at("/y", q, &page));
+    q[7] = q[7] == 'A' ? 'B' : 'A';
+    CHECK(!page_ok(q, &page));
+    json_decref(c);
+    CHECK(!page_ok("cursor=AAAA", &page));
+    CHECK(!page_ok("cursor=null", &page));
 
     CHECK(!page_ok("cursor=!!!", &page));
     CHECK(!page_ok("cursor=YWJj%3D", &page)); /* padding is not URL-safe no-padding */

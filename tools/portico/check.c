@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "cli.h"
 #include "host/plugins.h"
+#include "http/cursor.h"
 #include "store/model.h"
 #include "store/people_counts.h"
 
@@ -108,9 +109,12 @@ static int check_scan(const pt_val *key, const pt_val *val, void *arg)
      * against a recount of the people per organisation (check_counts). */
     if (x->table == PT_T_META && pt_people_counts_meta_key(key->data, key->len))
         return 0;
-    /* The secret that seals list cursors: 32 raw bytes. */
-    if (x->table == PT_T_META && key->len == strlen(PT_CURSOR_SECRET_META_KEY) &&
-        memcmp(key->data, PT_CURSOR_SECRET_META_KEY, key->len) == 0) {
+    /* The secrets that seal list cursors (portlets', core lists'): 32 raw
+     * bytes each. */
+    if (x->table == PT_T_META && ((key->len == strlen(PT_CURSOR_SECRET_META_KEY) &&
+                                   memcmp(key->data, PT_CURSOR_SECRET_META_KEY, key->len) == 0) ||
+                                  (key->len == strlen(PT_CURSOR_CORE_META_KEY) &&
+                                   memcmp(key->data, PT_CURSOR_CORE_META_KEY, key->len) == 0))) {
         if (val->len != 32)
             check_problem(x, key, "cursor secret is %zu bytes, not 32", val->len);
         return 0;

@@ -1,7 +1,7 @@
 /*
  * cursor.c - sealing and opening list cursors (see cursor.h).
  */
-#include "host/cursor.h"
+#include "http/cursor.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -63,4 +63,31 @@ int pt_cursor_open(void *key, size_t cap, size_t *len,
     memcpy(key, raw, n);
     *len = n;
     return 0;
+}
+
+typedef struct secret_arg {
+    unsigned char *secret;
+    const char *key;
+} secret_arg;
+
+static int secret_txn(pt_txn *txn, void *arg)
+{
+    secret_arg *a = arg;
+    pt_val v;
+    int err = pt_txn_get(txn, PT_T_META, a->key, strlen(a->key), &v);
+    if (err == 0 && v.len == PT_CURSOR_SECRET_LEN) {
+        memcpy(a->secret, v.data, v.len);
+        return 0;
+    }
+    if (err < 0 && err != PT_ENOTFOUND)
+        return err;
+    randombytes_buf(a->secret, PT_CURSOR_SECRET_LEN);
+    return pt_txn_put(txn, PT_T_META, a->key, strlen(a->key), a->secret, PT_CURSOR_SECRET_LEN);
+}
+
+int pt_cursor_secret_load(unsigned char secret[PT_CURSOR_SECRET_LEN], pt_store *store,
+                          const char *meta_key)
+{
+    secret_arg a = {secret, meta_key};
+    return pt_store_write(store, secret_txn, &a);
 }

@@ -7,10 +7,11 @@
  * it, nor replay it against another list or organisation: every such
  * cursor fails to open and the route answers 400.
  */
-#ifndef PT_CURSOR_H
-#define PT_CURSOR_H
+#ifndef PT_HTTP_CURSOR_H
+#define PT_HTTP_CURSOR_H
 
 #include "base/common.h"
+#include "store/store.h"
 
 #include <jansson.h>
 
@@ -34,5 +35,15 @@ int pt_cursor_seal(json_t **out, const unsigned char secret[PT_CURSOR_SECRET_LEN
 int pt_cursor_open(void *key, size_t cap, size_t *len,
                    const unsigned char secret[PT_CURSOR_SECRET_LEN], const pt_cursor_scope *scope,
                    const char *text);
+
+/* Core lists (organisations, people, audit) are sealed with their own
+ * installation secret, kept in the store under this meta key. */
+#define PT_CURSOR_CORE_META_KEY "core-cursor-secret"
+
+/* Reads secret from the store's meta table under meta_key, or creates and
+ * stores a random one: cursors survive a restart and work on every node
+ * that shares the store. */
+int pt_cursor_secret_load(unsigned char secret[PT_CURSOR_SECRET_LEN], pt_store *store,
+                          const char *meta_key);
 
 #endif
