@@ -15,11 +15,6 @@
 
 #define DEMO_ORG      "demo-trust"
 #define DEMO_PASSWORD "portico-demo"
-/* leaver.lucy has MFA enrolled (while still employed, as the leavers
- * portlet requires for a leaver's pay documents) with this published demo
- * secret, so the demo can show a leaver downloading her documents. */
-#define DEMO_MFA_USER   "leaver.lucy"
-#define DEMO_MFA_SECRET "PORTICODEMOLUCY2"
 
 typedef struct demo_person {
     const char *username, *display_name, *staff_group, *status, *manager, *role;
@@ -98,21 +93,6 @@ static int demo_org_ensure(pt_txn *txn)
     return err;
 }
 
-static int demo_mfa_enrol(pt_txn *txn, const char *username)
-{
-    json_t *acc = NULL;
-    int err = pt_account_get(&acc, txn, username);
-    if (err < 0)
-        return err;
-    json_t *totp = json_pack("{s:s, s:b}", "secret", DEMO_MFA_SECRET, "confirmed", 1);
-    if (!totp || json_object_set_new(acc, "totp", totp) < 0)
-        err = PT_ENOMEM;
-    else
-        err = pt_account_put(txn, acc);
-    json_decref(acc);
-    return err;
-}
-
 /*
  * Demo people go through the same validator and insert path as the API,
  * so the demo cannot hold a record the API would refuse.
@@ -139,8 +119,6 @@ static int demo_load_txn(pt_txn *txn, void *ctx)
         }
         err = pt_people_insert(txn, DEMO_ORG, rec, d->hash, "system");
         json_decref(rec);
-        if (err == 0 && strcmp(demo_people[i].username, DEMO_MFA_USER) == 0)
-            err = demo_mfa_enrol(txn, DEMO_MFA_USER);
         if (err < 0)
             return err;
         d->created++;
@@ -216,9 +194,6 @@ static void demo_print(const pt_app *app)
         printf("  %-14s %s\n", d->username, what);
     }
     printf("  %-14s system_admin (not a member of " DEMO_ORG ")\n", "admin");
-    printf(DEMO_MFA_USER " has MFA on: add the TOTP secret " DEMO_MFA_SECRET
-                         " to an authenticator app (or run `oathtool --totp -b " DEMO_MFA_SECRET
-                         "`) and sign in with its code to read her pay documents.\n");
     fflush(stdout);
 }
 
