@@ -7,6 +7,11 @@
 # Debian's /usr/bin/chromium and leaves the screenshots (and any downloaded
 # PDF) in BUILD_DIR/browser-artifacts.  Exits non-zero on any failure.
 set -eu
+# Node trusts only its own bundled CAs; a machine whose HTTPS goes through
+# an organisation's proxy trusts that proxy's CA in the system store.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)"
 chromium="${CHROMIUM:-/usr/bin/chromium}"

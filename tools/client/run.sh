@@ -10,6 +10,11 @@
 # are pinned in package.json/package-lock.json and installed with `npm ci`,
 # which is skipped when node_modules already matches the lock file.
 set -eu
+# Node trusts only its own bundled CAs; a machine whose HTTPS goes through
+# an organisation's proxy trusts that proxy's CA in the system store.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 what=${1:-all}
