@@ -77,6 +77,28 @@ int aw_route_content_get(portico_ctx *ctx)
     return PORTICO_OK;
 }
 
+/*
+ * The draft and published content as stored, checked against the client's
+ * If-Match inside the write's own transaction, so a save or publish never
+ * lands on content that changed after the client read it (*stale, 409 ->
+ * answered 412 by the route).
+ */
+static int content_read_current(const portico_host *h, portico_txn *txn, const char *expect_etag,
+                                json_t **draft, json_t **published, bool *stale)
+{
+    *stale = false;
+    int rc = aw_store_content_read(h, txn, draft, published);
+    if (rc != PORTICO_OK)
+        return rc;
+    char etag[64];
+    aw_store_etag(etag, *draft, *published);
+    if (expect_etag != NULL && strcmp(etag, expect_etag) != 0) {
+        *stale = true;
+        return PORTICO_ECONFLICT;
+    }
+    return PORTICO_OK;
+}
+
 typedef struct draft_write {
     const portico_host *h;
     const json_t *content;
@@ -90,16 +112,9 @@ static int draft_txn(portico_txn *txn, void *arg)
 {
     draft_write *w = arg;
     const portico_host *h = w->h;
-    w->stale = false;
-    int rc = aw_store_content_read(h, txn, &w->draft, &w->published);
+    int rc = content_read_current(h, txn, w->expect_etag, &w->draft, &w->published, &w->stale);
     if (rc != PORTICO_OK)
         return rc;
-    char etag[64];
-    aw_store_etag(etag, w->draft, w->published);
-    if (w->expect_etag != NULL && strcmp(etag, w->expect_etag) != 0) {
-        w->stale = true;
-        return PORTICO_ECONFLICT;
-    }
     json_int_t before = json_integer_value(json_object_get(w->draft, "revision"));
     json_t *rec = aw_draft_record(w->content, before + 1, w->now, w->user, 0);
     if (rec == NULL)
@@ -240,16 +255,9 @@ static int publish_txn(portico_txn *txn, void *arg)
 {
     publish_write *w = arg;
     const portico_host *h = w->h;
-    w->stale = false;
-    int rc = aw_store_content_read(h, txn, &w->draft, &w->published);
+    int rc = content_read_current(h, txn, w->expect_etag, &w->draft, &w->published, &w->stale);
     if (rc != PORTICO_OK)
         return rc;
-    char etag[64];
-    aw_store_etag(etag, w->draft, w->published);
-    if (w->expect_etag != NULL && strcmp(etag, w->expect_etag) != 0) {
-        w->stale = true;
-        return PORTICO_ECONFLICT;
-    }
     if (w->draft == NULL) {
         /* Nothing saved yet: the default draft is what GET showed and what
          * is published; keep it as the draft too. */
