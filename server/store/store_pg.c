@@ -558,6 +558,17 @@ static bool writable(pg_txn *t, const char *what)
     return true;
 }
 
+/* One statement on one (table, key) pair: $1 the table, $2 the key (binary). */
+static int exec_on_key(pg_txn *t, const char *sql, pt_table tb, const void *key, size_t klen,
+                       PGresult **out, const char *what)
+{
+    char tbl[8];
+    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
+    const char *vals[] = {tbl, key};
+    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
+    return txn_exec(t, sql, 2, vals, lens, fmts, out, what);
+}
+
 static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_val *out)
 {
     pg_txn *t = (pg_txn *)base;
@@ -565,13 +576,8 @@ static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_va
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key};
-    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
     PGresult *r = NULL;
-    int rc =
-        txn_exec(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "get");
+    int rc = exec_on_key(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "get");
     if (rc != 0)
         return rc;
     if (PQntuples(r) == 0) {
@@ -629,13 +635,9 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key};
-    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
     PGresult *r = NULL;
     int rc =
-        txn_exec(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, vals, lens, fmts, &r, "delete");
+        exec_on_key(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "delete");
     if (rc != 0)
         return rc;
     bool gone = strcmp(PQcmdTuples(r), "0") != 0;
