@@ -333,7 +333,7 @@ class Server:
     """One porticod process on a temp data dir."""
 
     def __init__(self, plugins=None, config=None, admin_password=None, data_dir=None,
-                 extra_args=None):
+                 extra_args=None, lmdb=False):
         self.tmp = tempfile.mkdtemp(prefix="portico-itest-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -348,10 +348,11 @@ class Server:
         self.extra_args = list(extra_args or [])
         # PORTICO_TEST_STORE (a postgres:// URL of a server the test run
         # started, see pg_fixture.py): every server gets a fresh database
-        # there instead of LMDB in its data dir.
+        # there instead of LMDB in its data dir (lmdb=True: the data dir's
+        # LMDB store all the same, e.g. a server started on a backup).
         self.store_url = None
         admin_url = os.environ.get("PORTICO_TEST_STORE")
-        if admin_url and "--store" not in self.extra_args:
+        if admin_url and not lmdb and "--store" not in self.extra_args:
             import pg_fixture
             self.store_url = pg_fixture.create_db_at(admin_url)
         self.port = None
@@ -370,6 +371,17 @@ class Server:
         if self.store_url:
             a += ["--store", self.store_url]
         return a + self.extra_args
+
+    def store_args(self):
+        """The `portico` CLI's options for this server's store: --data
+        (the signing keys, and the LMDB store) plus --store on PostgreSQL."""
+        a = ["--data", self.data_dir]
+        url = self.store_url
+        if not url and "--store" in self.extra_args:
+            url = self.extra_args[self.extra_args.index("--store") + 1]
+        if url:
+            a += ["--store", url]
+        return a
 
     def start(self, timeout=20):
         self.port = free_port()

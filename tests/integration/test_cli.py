@@ -46,7 +46,7 @@ class CliMixin:
         (exit code, stdout, stderr)."""
         argv = [portico_path()]
         if data:
-            argv += ["--data", self.server.data_dir, "--config", self.server.config_path]
+            argv += self.server.store_args() + ["--config", self.server.config_path]
             if self.cli_plugins:
                 argv += ["--plugins", self.cli_plugins]
         argv += list(args)
@@ -175,8 +175,9 @@ class CliTest(CliMixin, PorticoTestCase):
         except OSError as e:  # a container or chroot without /dev/pts
             self.skipTest("no pseudo-terminal here: %s" % e)
         try:
-            p = subprocess.Popen([portico_path(), "--data", self.server.data_dir, "--config",
-                                  self.server.config_path, "import", "cli-imp-tty", path],
+            p = subprocess.Popen([portico_path()] + self.server.store_args() + [
+                                  "--config", self.server.config_path, "import", "cli-imp-tty",
+                                  path],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=slave)
             os.close(slave)
@@ -242,7 +243,7 @@ class CliTest(CliMixin, PorticoTestCase):
         self.assertEqual(rc, 1, err)
 
         # The backup is a working data dir: a server started on it knows the people.
-        copy = Server(config={}, data_dir=dest)
+        copy = Server(config={}, data_dir=dest, lmdb=True)
         try:
             copy.start()
             c = copy.client()
@@ -322,6 +323,10 @@ class CliTest(CliMixin, PorticoTestCase):
             ("import", "cli-a"),
             ("backup",),
             ("check", "extra"),
+            ("check", "--against"),
+            ("migrate",),
+            ("migrate", "--from", "somewhere"),
+            ("migrate", "--from", "somewhere", "--to", "/not/a/url"),
         ]
         for args in cases:
             rc, out, err = self.cli(*args)
@@ -329,11 +334,17 @@ class CliTest(CliMixin, PorticoTestCase):
             self.assertTrue(err.strip(), "no message for %r" % (args,))
         rc, _, err = self.cli("--data", data=False)
         self.assertEqual(rc, 2, err)
+        # --store takes only a PostgreSQL URL, so a directory given by
+        # mistake is not taken for one.
+        for bad in (("--store",), ("--store", "./data"), ("--store=mysql://x",)):
+            rc, _, err = self.cli(*bad, "check", data=False)
+            self.assertEqual(rc, 2, "portico %r -> %d (%s)" % (bad, rc, err))
+            self.assertIn("--store", err)
         rc, out, _ = self.cli("--help", data=False)
         self.assertEqual(rc, 0)
         self.assertIn("usage:", out)
         for cmd in ("org create", "person create", "import", "token issue", "demo", "check",
-                    "backup"):
+                    "backup", "migrate --from DIR --to URL", "--store URL", "--against"):
             self.assertIn(cmd, out)
 
 
@@ -462,8 +473,8 @@ class CliPortletTest(CliMixin, PorticoTestCase):
             self.assertEqual(rc, 1, "%r: %s" % (args, err))
             self.assertIn(words, err)
         # Without --plugins nothing is loaded, and the message says why.
-        rc, _, err = self.cli("--data", self.server.data_dir, "portlet", "enable", "clip-unk",
-                              FLU, data=False)
+        rc, _, err = self.cli(*self.server.store_args(), "portlet", "enable", "clip-unk", FLU,
+                              data=False)
         self.assertEqual(rc, 1, err)
         self.assertIn("--plugins", err)
         self.assertEqual(self.configure_audit("clip-unk"), [])

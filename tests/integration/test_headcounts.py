@@ -159,8 +159,8 @@ class HeadcountTest(PorticoTestCase):
         self.assert_exact(pa, "after a write past midnight")
 
         # The command line's recount agrees (read-only, server running).
-        p = subprocess.run([portico_path(), "--data", self.server.data_dir, "--config",
-                            self.server.config_path, "check"],
+        p = subprocess.run([portico_path()] + self.server.store_args() +
+                           ["--config", self.server.config_path, "check"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.assertNotIn("headcounts", p.stderr.decode())

@@ -57,8 +57,9 @@ class InvitationTest(h.PorticoTestCase):
         self.assert_problem(r, 404, "not_found")
 
     def test_cli_create_existing_username_fails(self):
-        r = subprocess.run([cli_path(), "--data", self.server.data_dir, "--config",
-                            self.server.config_path, "person", "create", "inv-b", "j.smith",
+        r = subprocess.run([cli_path()] + self.server.store_args() +
+                           ["--config", self.server.config_path, "person", "create", "inv-b",
+                            "j.smith",
                             "--name", "Jo", "--email", "jo@example.org", "--status", "employee",
                             "--roles", "hr_admin", "--password-stdin"],
                            input=(PW_B + "\n").encode(), capture_output=True, timeout=60)

@@ -116,8 +116,8 @@ class MfaHardeningTest(h.PorticoTestCase):
         self.create_person("mfa-a", "cli-phone", PW)
         self.enrol("cli-phone")
         cli = os.path.join(h._env_path("PORTICO_BUILD_DIR", "../../build"), "portico")
-        base = [cli, "--data", self.server.data_dir, "--config", self.server.config_path,
-                "person", "mfa-reset"]
+        base = [cli] + self.server.store_args() + ["--config", self.server.config_path,
+                                                    "person", "mfa-reset"]
         r = subprocess.run(base + ["mfa-b", "cli-phone"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 1, r)
         r = subprocess.run(base + ["mfa-a", "cli-phone"], capture_output=True, timeout=60)

@@ -188,12 +188,29 @@ static int check_txn(pt_txn *txn, void *arg)
     return 0;
 }
 
+/*
+ * `portico check [--from DIR] [--against WHERE]`: verifies the store the
+ * global options name (or --from DIR), the same way on either backend,
+ * and with --against (a directory or a postgres:// URL) also compares it
+ * record by record with that other store, as after `portico migrate`.
+ */
 int cmd_check(cli *c, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 0)
-        return cli_usage_error("usage: portico check");
-    int rc = cli_open(c, false);
+    opt opts[] = {{"from", false, NULL, false}, {"against", false, NULL, false}, {NULL, 0, 0, 0}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse_args(argc, argv, opts, pos, 0, &npos);
+    if (rc != 0)
+        return rc;
+    if ((opts[0].value && !*opts[0].value) || (opts[1].value && !*opts[1].value))
+        return cli_usage_error("usage: portico check [--from DIR] [--against DIR|URL]");
+    if (opts[0].value) {
+        if (pt_store_is_url(opts[0].value))
+            c->store_url = opts[0].value;
+        else
+            c->data_dir = opts[0].value, c->store_url = NULL;
+    }
+    rc = cli_open(c, false);
     if (rc != 0)
         return rc;
     check_ctx x;
@@ -203,12 +220,37 @@ int cmd_check(cli *c, int argc, char **argv)
     for (int t = 0; t < PT_T__COUNT; t++)
         printf("%-13s %zu\n", pt_table_name((pt_table)t), x.count[t]);
     pt_store_stats st;
-    if (pt_store_stat(c->store, &st) == 0)
-        printf("map_size      %zu bytes\nused          %zu bytes\n", st.map_size, st.used_bytes);
+    bool pg = strcmp(pt_store_backend(c->store), "postgres") == 0;
+    if (pt_store_stat(c->store, &st) == 0) {
+        if (pg)
+            printf("database      %zu bytes\nkv table      %zu bytes\n", st.map_size,
+                   st.used_bytes);
+        else
+            printf("map_size      %zu bytes\nused          %zu bytes\n", st.map_size,
+                   st.used_bytes);
+    }
+    int differ = 0;
+    if (opts[1].value) {
+        const char *other = opts[1].value;
+        if (!pt_store_is_url(other) && !cli_store_exists(other))
+            return cli_fail("check: no store in %s (is --against right?)", other);
+        pt_store *b = NULL;
+        if ((rc = cli_open_at(&b, other, &c->cfg)) != 0)
+            return rc;
+        differ = cli_compare_stores(c->store, pt_store_backend(c->store), b, pt_store_backend(b));
+        pt_store_close(b);
+        if (differ < 0)
+            return 1;
+        if (differ > 0)
+            printf("%d table(s) differ from %s\n", differ,
+                   pt_store_is_url(other) ? "--against" : other);
+    }
     if (x.problems) {
         printf("%zu problem(s)\n", x.problems);
         return 1;
     }
+    if (differ)
+        return 1;
     printf("ok\n");
     return 0;
 }

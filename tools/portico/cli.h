@@ -18,7 +18,8 @@ extern const char cli_usage_text[];
 
 typedef struct cli {
     pt_config cfg;
-    const char *data_dir;
+    const char *data_dir;  /* the data directory: LMDB store and signing keys */
+    const char *store_url; /* --store (or config "store"): PostgreSQL, NULL: LMDB */
     pt_store *store;
 } cli;
 
@@ -53,9 +54,22 @@ void cli_print_errors(const json_t *errors);
 const char *cli_actor(void);
 /* Whether dir already holds a store (data.mdb). */
 bool cli_store_exists(const char *dir);
-/* Opens the store of c->data_dir; without create, refuses a directory
- * that has none.  Returns 0 or an exit code (message printed). */
+/* Opens the store: c->store_url when set (PostgreSQL, as porticod
+ * --store), else the LMDB store of c->data_dir; without create, refuses a
+ * directory that has none.  Returns 0 or an exit code (message printed). */
 int cli_open(cli *c, bool create);
+/* Opens the store at where (a directory or a postgres:// URL) into *out,
+ * without the directory checks of cli_open.  0 or an exit code. */
+int cli_open_at(pt_store **out, const char *where, const pt_config *cfg);
+/* Handles the global option a (and its value in next) when it is
+ * --store: *used is 1 or 2 arguments consumed, 0 if a is not --store.
+ * Returns 0 or a usage exit code. */
+int cli_store_option(cli *c, const char *a, const char *next, int *used);
+
+/* Compares two stores table by table (count and SHA-256 of every record in
+ * key order) and prints one line per table; returns how many tables
+ * differ, or -1 if one cannot be read (message printed). */
+int cli_compare_stores(pt_store *a, const char *a_name, pt_store *b, const char *b_name);
 
 /* The commands: argc/argv are what follows the command name. */
 int cmd_org(cli *c, int argc, char **argv);
@@ -66,5 +80,6 @@ int cmd_demo(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_portlet(cli *c, int argc, char **argv);
+int cmd_migrate(cli *c, int argc, char **argv);
 
 #endif

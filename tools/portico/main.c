@@ -23,9 +23,10 @@
 #define STR(x)  STR_(x)
 
 const char cli_usage_text[] =
-    "usage: portico [--data DIR] [--config FILE] [--plugins DIR] COMMAND [ARGS]\n"
+    "usage: portico [--data DIR] [--store URL] [--config FILE] [--plugins DIR] COMMAND [ARGS]\n"
     "\n"
-    "Administers a Portico data directory (default ./data, or $PORTICO_DATA).\n"
+    "Administers a Portico store: LMDB in a data directory (default ./data, or\n"
+    "$PORTICO_DATA), or PostgreSQL with --store URL (as porticod's --store).\n"
     "It is safe to run beside a running porticod.\n"
     "\n"
     "commands:\n"
@@ -70,10 +71,23 @@ const char cli_usage_text[] =
                                                                       "      load the demo "
                                                                       "organisation (idempotent) "
                                                                       "and print the logins\n"
-                                                                      "  check\n"
+                                                                      "  check [--from DIR] "
+                                                                      "[--against DIR|URL]\n"
                                                                       "      verify every record "
-                                                                      "of the store and print "
-                                                                      "counts\n"
+                                                                      "of the store (or of --from "
+                                                                      "DIR) and print counts;\n"
+                                                                      "      --against also "
+                                                                      "compares it with another "
+                                                                      "store: records and SHA-256 "
+                                                                      "per table\n"
+                                                                      "  migrate --from DIR --to "
+                                                                      "URL\n"
+                                                                      "      copy the LMDB store "
+                                                                      "of DIR into an empty "
+                                                                      "PostgreSQL database in one\n"
+                                                                      "      transaction (refused "
+                                                                      "if it holds any record), "
+                                                                      "then compare both\n"
                                                                       "  backup DEST_DIR\n"
                                                                       "      consistent copy of "
                                                                       "the store (and the signing "
@@ -105,7 +119,11 @@ const char cli_usage_text[] =
                                                                       "\n"
                                                                       "options:\n"
                                                                       "  --data DIR      the data "
-                                                                      "directory\n"
+                                                                      "directory (LMDB store, "
+                                                                      "signing keys)\n"
+                                                                      "  --store URL     work on "
+                                                                      "the PostgreSQL store at URL "
+                                                                      "(postgres://...)\n"
                                                                       "  --config FILE   "
                                                                       "porticod's JSON config "
                                                                       "(issuer, audience, password "
@@ -124,8 +142,9 @@ static const struct {
     const char *name;
     int (*run)(cli *c, int argc, char **argv);
 } commands[] = {
-    {"org", cmd_org},   {"person", cmd_person}, {"import", cmd_import}, {"token", cmd_token},
-    {"demo", cmd_demo}, {"check", cmd_check},   {"backup", cmd_backup}, {"portlet", cmd_portlet},
+    {"org", cmd_org},       {"person", cmd_person},   {"import", cmd_import},
+    {"token", cmd_token},   {"demo", cmd_demo},       {"check", cmd_check},
+    {"backup", cmd_backup}, {"portlet", cmd_portlet}, {"migrate", cmd_migrate},
 };
 
 int main(int argc, char **argv)
@@ -143,7 +162,12 @@ int main(int argc, char **argv)
 
     for (; i < argc && strncmp(argv[i], "-", 1) == 0; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        int used = 0;
+        if ((rc = cli_store_option(&c, a, i + 1 < argc ? argv[i + 1] : NULL, &used)) != 0)
+            return rc;
+        if (used) {
+            i += used - 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(cli_usage_text, stdout);
             return 0;
         } else if (strcmp(a, "--data") == 0 || strcmp(a, "--config") == 0 ||
