@@ -1,7 +1,11 @@
 """The store fails safe: a data.mdb cut short, empty or missing beside the
 keys of a used data directory is refused at start with a message saying
 what is wrong and what to do, never a SIGBUS or a silent empty store; a
-fresh empty directory still starts."""
+fresh empty directory still starts.
+
+The data.mdb checks are LMDB's by nature (skipped on PostgreSQL, where
+PORTICO_TEST_STORE is set); on PostgreSQL a database whose schema is newer
+than porticod's is refused instead."""
 
 import os
 import signal
@@ -10,6 +14,10 @@ import unittest
 
 import portico_harness as h
 from portico_harness import API
+
+
+ON_PG = bool(os.environ.get("PORTICO_TEST_STORE"))
+LMDB_ONLY = "checks of the LMDB file data.mdb; a PostgreSQL store has no such file"
 
 
 def portico_path():
@@ -65,6 +73,7 @@ class StoreFailSafeTest(unittest.TestCase):
         for n in needles:
             self.assertIn(n, err)
 
+    @unittest.skipIf(ON_PG, LMDB_ONLY)
     def test_truncated_store_is_refused_not_sigbus(self):
         path = self.used_store()
         size = os.path.getsize(path)
@@ -74,6 +83,7 @@ class StoreFailSafeTest(unittest.TestCase):
         self.check_refused("truncated", "portico backup")
         self.assertEqual(os.path.getsize(path), size // 2, "the damaged file was changed")
 
+    @unittest.skipIf(ON_PG, LMDB_ONLY)
     def test_empty_store_beside_keys_is_refused(self):
         path = self.used_store()
         os.truncate(path, 0)
@@ -81,12 +91,14 @@ class StoreFailSafeTest(unittest.TestCase):
         self.check_refused("empty", "used before")
         self.assertEqual(os.path.getsize(path), 0, "an empty store was created anyway")
 
+    @unittest.skipIf(ON_PG, LMDB_ONLY)
     def test_missing_store_beside_keys_is_refused(self):
         path = self.used_store()
         os.unlink(path)
         self.start_refused("missing", "used before", "portico backup")
         self.assertFalse(os.path.exists(path))
 
+    @unittest.skipIf(ON_PG, LMDB_ONLY)
     def test_not_an_lmdb_file_is_refused(self):
         path = self.used_store()
         with open(path, "r+b") as f:
@@ -102,6 +114,20 @@ class StoreFailSafeTest(unittest.TestCase):
         self.assertEqual(r.status, 200)
         c.close()
         self.assertEqual(self.server.stop(), 0)
+
+    @unittest.skipUnless(ON_PG, "a PostgreSQL schema version (run under run_on_postgres.py)")
+    def test_newer_postgres_schema_is_refused(self):
+        self.used_store()
+        r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                            self.server.store_url, "-c",
+                            "INSERT INTO schema_version VALUES (999)"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.start_refused("schema version 999", "upgrade porticod")
+        p = subprocess.run([portico_path()] + self.server.store_args() + ["check"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"schema version 999", p.stderr)
 
 
 if __name__ == "__main__":
