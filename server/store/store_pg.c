@@ -48,6 +48,40 @@
 #define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
 #define PG_HELD_SLOTS     4
 #define PG_KEY_MAX        511 /* LMDB's limit, so a key fits both backends */
+#define PG_TXN_CACHE      32  /* gets remembered per transaction */
+
+/*
+ * The statements every request runs, prepared once per connection (no
+ * parse and plan per call).  The scans stay unnamed: their optional bounds
+ * ($3/$4 IS NULL OR ...) need the plan made for the actual values, or a
+ * generic plan would walk the index past the prefix.
+ */
+enum { PG_STMT_GET, PG_STMT_PUT, PG_STMT_INSERT, PG_STMT_DEL, PG_STMT__COUNT };
+static const struct {
+    const char *name, *sql;
+    int nparams;
+} pg_stmts[PG_STMT__COUNT] = {
+    [PG_STMT_GET] = {"pt_get", "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2},
+    [PG_STMT_PUT] = {"pt_put",
+                     "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
+                     3},
+    [PG_STMT_INSERT] = {"pt_insert",
+                        "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+                        "ON CONFLICT (tbl, k) DO NOTHING",
+                        3},
+    [PG_STMT_DEL] = {"pt_del", "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2},
+};
+
+/* One remembered get: the key, and the value (pointing into a kept
+ * PGresult) or that there was none. */
+typedef struct pg_cached {
+    pt_table tb;
+    unsigned char *key;
+    size_t klen;
+    pt_val val;
+    bool found;
+} pg_cached;
 
 typedef struct pg_store {
     pt_store base; /* first: store.c dispatches through base.ops */
@@ -57,6 +91,7 @@ typedef struct pg_store {
     size_t n_idle, pool_max;
     unsigned open_conns;
     pthread_mutex_t write_lock;
+    bool prepare; /* the schema is in place: prepare pg_stmts on connect */
 } pg_store;
 
 typedef struct pg_txn {
@@ -67,6 +102,11 @@ typedef struct pg_txn {
     size_t n_results, cap_results;
     bool retry;  /* serialization failure: roll back and re-run */
     bool failed; /* a statement failed: PostgreSQL aborted the transaction */
+    /* Gets already answered in this transaction: a request reads its
+     * session, account, person and organisation several times (auth,
+     * then the handler), and each would be a round trip. */
+    pg_cached cache[PG_TXN_CACHE];
+    size_t n_cache;
 } pg_txn;
 
 static const pt_store_ops pg_ops;
@@ -161,6 +201,9 @@ static int txn_keep(pg_txn *t, PGresult *r)
 
 static void txn_clear(pg_txn *t)
 {
+    for (size_t i = 0; i < t->n_cache; i++)
+        free(t->cache[i].key);
+    t->n_cache = 0;
     for (size_t i = 0; i < t->n_results; i++)
         PQclear(t->results[i]);
     free(t->results);
@@ -168,15 +211,20 @@ static void txn_clear(pg_txn *t)
     t->n_results = t->cap_results = 0;
 }
 
-/* Runs one statement; *out (if given) gets the result on success. */
-static int txn_exec(pg_txn *t, const char *sql, int n, const char *const *vals, const int *lens,
-                    const int *fmts, PGresult **out, const char *what)
+/*
+ * Runs one statement: a prepared one (stmt, see pg_stmts) or, with stmt
+ * negative, sql as an unnamed statement.  *out (if given) gets the result
+ * on success.
+ */
+static int txn_exec(pg_txn *t, int stmt, const char *sql, int n, const char *const *vals,
+                    const int *lens, const int *fmts, PGresult **out, const char *what)
 {
     if (t->failed) {
         pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
         return PT_EIO;
     }
-    PGresult *r = PQexecParams(t->conn, sql, n, NULL, vals, lens, fmts, 1);
+    PGresult *r = stmt >= 0 ? PQexecPrepared(t->conn, pg_stmts[stmt].name, n, vals, lens, fmts, 1)
+                            : PQexecParams(t->conn, sql, n, NULL, vals, lens, fmts, 1);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         return txn_fail(t, r, what);
@@ -196,6 +244,22 @@ static void quiet_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* Prepares pg_stmts on a new connection (after the schema exists: the
+ * statements name the kv table). */
+static int conn_prepare(PGconn *c)
+{
+    for (int i = 0; i < PG_STMT__COUNT; i++) {
+        PGresult *r = PQprepare(c, pg_stmts[i].name, pg_stmts[i].sql, pg_stmts[i].nparams, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            set_pq_error("prepare", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+            PQclear(r);
+            return PT_EIO;
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
 static PGconn *conn_open(pg_store *s)
 {
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -211,6 +275,10 @@ static PGconn *conn_open(pg_store *s)
         return NULL;
     }
     PQsetNoticeProcessor(c, quiet_notice, NULL);
+    if (s->prepare && conn_prepare(c) != 0) {
+        PQfinish(c);
+        return NULL;
+    }
     pthread_mutex_lock(&s->pool_lock);
     s->open_conns++;
     pthread_mutex_unlock(&s->pool_lock);
@@ -399,6 +467,10 @@ int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *op
         return PT_EIO;
     }
     int rc = schema_migrate(c);
+    if (rc == 0) {
+        rc = conn_prepare(c);
+        s->prepare = true;
+    }
     conn_put(s, c);
     if (rc != 0) {
         pg_ops.close(&s->base);
@@ -559,14 +631,51 @@ static bool writable(pg_txn *t, const char *what)
 }
 
 /* One statement on one (table, key) pair: $1 the table, $2 the key (binary). */
-static int exec_on_key(pg_txn *t, const char *sql, pt_table tb, const void *key, size_t klen,
+static int exec_on_key(pg_txn *t, int stmt, pt_table tb, const void *key, size_t klen,
                        PGresult **out, const char *what)
 {
     char tbl[8];
     snprintf(tbl, sizeof(tbl), "%d", (int)tb);
     const char *vals[] = {tbl, key};
     int lens[] = {0, (int)klen}, fmts[] = {0, 1};
-    return txn_exec(t, sql, 2, vals, lens, fmts, out, what);
+    return txn_exec(t, stmt, NULL, 2, vals, lens, fmts, out, what);
+}
+
+static pg_cached *cache_find(pg_txn *t, pt_table tb, const void *key, size_t klen)
+{
+    for (size_t i = 0; i < t->n_cache; i++) {
+        pg_cached *c = &t->cache[i];
+        if (c->tb == tb && c->klen == klen && memcmp(c->key, key, klen) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Remembers a get's answer; a full cache just stops remembering. */
+static void cache_add(pg_txn *t, pt_table tb, const void *key, size_t klen, const pt_val *val)
+{
+    if (t->n_cache == PG_TXN_CACHE)
+        return;
+    unsigned char *k = malloc(klen);
+    if (!k)
+        return;
+    memcpy(k, key, klen);
+    pg_cached *c = &t->cache[t->n_cache++];
+    c->tb = tb;
+    c->key = k;
+    c->klen = klen;
+    c->found = val != NULL;
+    c->val = val ? *val : (pt_val){NULL, 0};
+}
+
+/* A put or delete of key makes what was remembered of it stale. */
+static void cache_forget(pg_txn *t, pt_table tb, const void *key, size_t klen)
+{
+    pg_cached *c = cache_find(t, tb, key, klen);
+    if (!c)
+        return;
+    free(c->key);
+    *c = t->cache[--t->n_cache];
 }
 
 static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_val *out)
@@ -576,17 +685,28 @@ static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_va
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
+    pg_cached *c = cache_find(t, tb, key, klen);
+    if (c) {
+        if (!c->found)
+            return PT_ENOTFOUND;
+        *out = c->val;
+        return 0;
+    }
     PGresult *r = NULL;
-    int rc = exec_on_key(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "get");
+    int rc = exec_on_key(t, PG_STMT_GET, tb, key, klen, &r, "get");
     if (rc != 0)
         return rc;
     if (PQntuples(r) == 0) {
         PQclear(r);
+        cache_add(t, tb, key, klen, NULL);
         return PT_ENOTFOUND;
     }
     out->data = PQgetvalue(r, 0, 0);
     out->len = (size_t)PQgetlength(r, 0, 0);
-    return txn_keep(t, r);
+    rc = txn_keep(t, r);
+    if (rc == 0)
+        cache_add(t, tb, key, klen, out);
+    return rc;
 }
 
 static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const void *val,
@@ -609,12 +729,10 @@ static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const
     snprintf(tbl, sizeof(tbl), "%d", (int)tb);
     const char *vals[] = {tbl, key, vlen ? val : ""};
     int lens[] = {0, (int)klen, (int)vlen}, fmts[] = {0, 1, 1};
-    const char *sql = no_overwrite ? "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                                     "ON CONFLICT (tbl, k) DO NOTHING"
-                                   : "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                                     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v";
+    cache_forget(t, tb, key, klen);
     PGresult *r = NULL;
-    int rc = txn_exec(t, sql, 3, vals, lens, fmts, &r, "put");
+    int rc = txn_exec(t, no_overwrite ? PG_STMT_INSERT : PG_STMT_PUT, NULL, 3, vals, lens, fmts, &r,
+                      "put");
     if (rc != 0)
         return rc;
     bool inserted = strcmp(PQcmdTuples(r), "0") != 0;
@@ -635,9 +753,9 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
+    cache_forget(t, tb, key, klen);
     PGresult *r = NULL;
-    int rc =
-        exec_on_key(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "delete");
+    int rc = exec_on_key(t, PG_STMT_DEL, tb, key, klen, &r, "delete");
     if (rc != 0)
         return rc;
     bool gone = strcmp(PQcmdTuples(r), "0") != 0;
@@ -686,7 +804,7 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
                               limit};
         int lens[] = {0, (int)plen, (int)slen, (int)alen, 0}, fmts[] = {0, 1, 1, 1, 0};
         PGresult *r = NULL;
-        rc = txn_exec(t, reverse ? scan_rev : scan_fwd, 5, vals, lens, fmts, &r, "scan");
+        rc = txn_exec(t, -1, reverse ? scan_rev : scan_fwd, 5, vals, lens, fmts, &r, "scan");
         if (rc != 0)
             break;
         if ((rc = txn_keep(t, r)) != 0)
