@@ -51,12 +51,25 @@
 #define PG_TXN_CACHE      32  /* gets remembered per transaction */
 
 /*
- * The statements every request runs, prepared once per connection (no
- * parse and plan per call).  The scans stay unnamed: their optional bounds
- * ($3/$4 IS NULL OR ...) need the plan made for the actual values, or a
- * generic plan would walk the index past the prefix.
+ * Every statement, prepared once per connection (no parse and plan per
+ * call).  A scan has one statement per combination of its optional bounds
+ * (an upper bound: the prefix has a successor; a cursor: `after`), so
+ * each one's generic plan is a plain index range scan; one statement with
+ * "$3 IS NULL OR k < $3" would get a generic plan that filters instead of
+ * stopping at the end of the prefix.
  */
-enum { PG_STMT_GET, PG_STMT_PUT, PG_STMT_INSERT, PG_STMT_DEL, PG_STMT__COUNT };
+enum {
+    PG_STMT_GET,
+    PG_STMT_PUT,
+    PG_STMT_INSERT,
+    PG_STMT_DEL,
+    PG_STMT_SCAN, /* + PG_SCAN_UPPER | PG_SCAN_AFTER | PG_SCAN_REVERSE */
+    PG_STMT__COUNT = PG_STMT_SCAN + 8
+};
+#define PG_SCAN_UPPER   1
+#define PG_SCAN_AFTER   2
+#define PG_SCAN_REVERSE 4
+#define PG_SCAN_SELECT  "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 "
 static const struct {
     const char *name, *sql;
     int nparams;
@@ -71,6 +84,26 @@ static const struct {
                         "ON CONFLICT (tbl, k) DO NOTHING",
                         3},
     [PG_STMT_DEL] = {"pt_del", "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2},
+    [PG_STMT_SCAN] = {"pt_scan0", PG_SCAN_SELECT "ORDER BY k LIMIT $3", 3},
+    [PG_STMT_SCAN +
+        PG_SCAN_UPPER] = {"pt_scan1", PG_SCAN_SELECT "AND k < $3 ORDER BY k LIMIT $4", 4},
+    [PG_STMT_SCAN +
+        PG_SCAN_AFTER] = {"pt_scan2", PG_SCAN_SELECT "AND k > $3 ORDER BY k LIMIT $4", 4},
+    [PG_STMT_SCAN + PG_SCAN_UPPER + PG_SCAN_AFTER] = {"pt_scan3",
+                                                      PG_SCAN_SELECT "AND k < $3 AND k > $4 "
+                                                                     "ORDER BY k LIMIT $5",
+                                                      5},
+    [PG_STMT_SCAN + PG_SCAN_REVERSE] = {"pt_scan4", PG_SCAN_SELECT "ORDER BY k DESC LIMIT $3", 3},
+    [PG_STMT_SCAN + PG_SCAN_REVERSE + PG_SCAN_UPPER] = {"pt_scan5",
+                                                        PG_SCAN_SELECT "AND k < $3 "
+                                                                       "ORDER BY k DESC LIMIT $4",
+                                                        4},
+    [PG_STMT_SCAN + PG_SCAN_REVERSE + PG_SCAN_AFTER] = {"pt_scan6",
+                                                        PG_SCAN_SELECT "AND k < $3 "
+                                                                       "ORDER BY k DESC LIMIT $4",
+                                                        4},
+    [PG_STMT_SCAN + 7] = {"pt_scan7",
+                          PG_SCAN_SELECT "AND k < $3 AND k < $4 ORDER BY k DESC LIMIT $5", 5},
 };
 
 /* One remembered get: the key, and the value (pointing into a kept
@@ -763,13 +796,6 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
     return gone ? 0 : PT_ENOTFOUND;
 }
 
-static const char scan_fwd[] =
-    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
-    "AND ($4::bytea IS NULL OR k > $4) ORDER BY k LIMIT $5";
-static const char scan_rev[] =
-    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
-    "AND ($4::bytea IS NULL OR k < $4) ORDER BY k DESC LIMIT $5";
-
 /*
  * The range is [prefix, successor(prefix)); `after` narrows it (strictly
  * above going forward, strictly below in reverse) and then moves to the
@@ -799,12 +825,22 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
     snprintf(tbl, sizeof(tbl), "%d", (int)tb);
     int batch = PG_SCAN_FIRST, rc = 0;
     for (;;) {
+        /* $1 table, $2 prefix, then the bounds there are, then the limit */
+        const char *vals[5] = {tbl, plen ? prefix : ""};
+        int lens[5] = {0, (int)plen}, fmts[5] = {0, 1};
+        int n_params = 2, stmt = PG_STMT_SCAN + (reverse ? PG_SCAN_REVERSE : 0);
+        if (slen) {
+            stmt += PG_SCAN_UPPER;
+            vals[n_params] = (const char *)succ, lens[n_params] = (int)slen, fmts[n_params++] = 1;
+        }
+        if (after) {
+            stmt += PG_SCAN_AFTER;
+            vals[n_params] = after, lens[n_params] = (int)alen, fmts[n_params++] = 1;
+        }
         snprintf(limit, sizeof(limit), "%d", batch);
-        const char *vals[] = {tbl, plen ? prefix : "", slen ? (const char *)succ : NULL, after,
-                              limit};
-        int lens[] = {0, (int)plen, (int)slen, (int)alen, 0}, fmts[] = {0, 1, 1, 1, 0};
+        vals[n_params] = limit, lens[n_params] = 0, fmts[n_params++] = 0;
         PGresult *r = NULL;
-        rc = txn_exec(t, -1, reverse ? scan_rev : scan_fwd, 5, vals, lens, fmts, &r, "scan");
+        rc = txn_exec(t, stmt, NULL, n_params, vals, lens, fmts, &r, "scan");
         if (rc != 0)
             break;
         if ((rc = txn_keep(t, r)) != 0)
