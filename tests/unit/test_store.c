@@ -189,6 +189,73 @@ static void test_crud(pt_store *s)
     CHECK(pt_store_read(s, put_cb, &ro) == PT_EINVAL);
 }
 
+/* ---- a transaction reads its own writes -------------------------------- */
+
+static bool val_is(const pt_val *v, const char *want)
+{
+    return v->len == strlen(want) && memcmp(v->data, want, v->len) == 0;
+}
+
+/*
+ * Reads, writes and deletes of one key inside one write transaction: each
+ * get answers what the transaction last did to the key (PostgreSQL
+ * remembers the gets of a transaction, so a put or delete must make it
+ * forget them).
+ */
+static int own_writes_cb(pt_txn *txn, void *ctx)
+{
+    int *ok = ctx;
+    pt_val v;
+    *ok = 0;
+    if (pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &v) != PT_ENOTFOUND)
+        return 0;
+    if (pt_txn_put(txn, PT_T_SESSIONS, "own", 3, "v1", 2) != 0 ||
+        pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &v) != 0 || !val_is(&v, "v1"))
+        return 0;
+    if (pt_txn_put(txn, PT_T_SESSIONS, "own", 3, "v2", 2) != 0 ||
+        pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &v) != 0 || !val_is(&v, "v2"))
+        return 0;
+    if (pt_txn_del(txn, PT_T_SESSIONS, "own", 3) != 0 ||
+        pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &v) != PT_ENOTFOUND)
+        return 0;
+    if (pt_txn_insert(txn, PT_T_SESSIONS, "own", 3, "v3", 2) != 0 ||
+        pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &v) != 0 || !val_is(&v, "v3"))
+        return 0;
+    /* More distinct keys than a transaction remembers, each read twice. */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 80; i++) {
+            char k[16], want[16];
+            snprintf(k, sizeof(k), "own%02d", i);
+            snprintf(want, sizeof(want), "w%d", i);
+            if (round == 0 && pt_txn_put(txn, PT_T_SESSIONS, k, strlen(k), want, strlen(want)) != 0)
+                return 0;
+            if (pt_txn_get(txn, PT_T_SESSIONS, k, strlen(k), &v) != 0 || !val_is(&v, want))
+                return 0;
+        }
+    *ok = 1;
+    return 0;
+}
+
+static int read_twice_cb(pt_txn *txn, void *ctx)
+{
+    int *ok = ctx;
+    pt_val a, b;
+    *ok = pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &a) == 0 &&
+          pt_txn_get(txn, PT_T_SESSIONS, "own", 3, &b) == 0 && val_is(&a, "v3") &&
+          val_is(&b, "v3") && pt_txn_get(txn, PT_T_SESSIONS, "nope", 4, &a) == PT_ENOTFOUND &&
+          pt_txn_get(txn, PT_T_SESSIONS, "nope", 4, &a) == PT_ENOTFOUND;
+    return 0;
+}
+
+static void test_own_writes(pt_store *s)
+{
+    int ok = 0;
+    CHECK(pt_store_write(s, own_writes_cb, &ok) == 0 && ok);
+    CHECK(pt_store_read(s, read_twice_cb, &ok) == 0 && ok);
+    const char *v = do_get(s, PT_T_SESSIONS, "own", 3);
+    CHECK(v && strcmp(v, "v3") == 0);
+}
+
 /* ---- aborts and nesting ----------------------------------------------- */
 
 static int put_then_fail_cb(pt_txn *txn, void *ctx)
@@ -1002,6 +1069,7 @@ static int run_postgres(const char *admin)
     s = open_store(url, 0);
     if (s) {
         test_crud(s);
+        test_own_writes(s);
         test_abort(s);
         test_scan_isolation(s);
         test_scan_pagination(s);
@@ -1049,6 +1117,7 @@ int main(void)
     pt_store *s = open_store(dir, 0);
     if (s) {
         test_crud(s);
+        test_own_writes(s);
         test_abort(s);
         test_scan_isolation(s);
         test_scan_pagination(s);
