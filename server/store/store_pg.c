@@ -21,6 +21,14 @@
  * keeps until it ends.  Scans fetch in batches (LIMIT, growing), so a scan
  * stopped early does not load the rest.
  *
+ * Cost per request: every statement is prepared once per connection
+ * (pg_stmts), and a transaction remembers the gets it answered (up to
+ * PG_TXN_CACHE, forgotten on a put or delete of the key), because a
+ * request reads the same session, account, person and organisation in
+ * several layers and each get would otherwise be a round trip.  Within one
+ * snapshot (or one's own writes) the answer cannot change, so this is
+ * only fewer round trips, never a stale read.
+ *
  * Connections: a pool of idle connections per store; a transaction takes
  * one (or opens one) and gives it back when it ends, so a thread holds at
  * most one per open transaction.  A connection that failed is dropped; the
