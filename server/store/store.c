@@ -122,6 +122,20 @@ int pt_txn_scan(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const 
     return txn->store->ops->scan(txn, t, prefix, plen, after, alen, reverse, cb, ctx);
 }
 
+int pt_txn_put_many(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (txn->store->ops->put_many)
+        return txn->store->ops->put_many(txn, t, recs, n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = pt_txn_put(txn, t, recs[i].key, recs[i].klen, recs[i].val, recs[i].vlen);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen)
 {
     size_t n = plen;

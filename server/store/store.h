@@ -129,6 +129,18 @@ int pt_txn_insert(pt_txn *txn, pt_table t, const void *key, size_t klen, const v
 /* 0, or PT_ENOTFOUND. */
 int pt_txn_del(pt_txn *txn, pt_table t, const void *key, size_t klen);
 
+/* One record for pt_txn_put_many. */
+typedef struct pt_rec {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+} pt_rec;
+/* Puts n records into t (overwriting), as n pt_txn_put calls would, for
+ * bulk copies: PostgreSQL sends them in one statement.  The keys of one
+ * call must differ from each other. */
+int pt_txn_put_many(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n);
+
 /* Calls cb for each key beginning with prefix, in key order, starting
  * strictly after `after` when it is given (for cursor pagination).
  * cb returns 0 to go on, PT_ESTOP to stop (scan then returns 0), or an

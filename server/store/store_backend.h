@@ -26,6 +26,8 @@ typedef struct pt_store_ops {
     int (*put)(pt_txn *txn, pt_table t, const void *key, size_t klen, const void *val, size_t vlen,
                bool no_overwrite);
     int (*del)(pt_txn *txn, pt_table t, const void *key, size_t klen);
+    /* Optional (NULL: store.c calls put n times); keys all distinct. */
+    int (*put_many)(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n);
     int (*scan)(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
 } pt_store_ops;

@@ -256,6 +256,66 @@ static void test_own_writes(pt_store *s)
     CHECK(v && strcmp(v, "v3") == 0);
 }
 
+/* ---- many puts at once -------------------------------------------------- */
+
+/*
+ * pt_txn_put_many writes exactly the bytes n puts would (binary keys with
+ * NUL and 0xff, an empty value, quotes and backslashes), overwrites, is
+ * seen by a later get of the same transaction, and refuses a bad key.
+ */
+static int put_many_cb(pt_txn *txn, void *ctx)
+{
+    int *ok = ctx;
+    pt_val v;
+    *ok = 0;
+    if (pt_txn_put(txn, PT_T_PORTLET_DATA, "m\0a", 3, "old", 3) != 0 ||
+        pt_txn_get(txn, PT_T_PORTLET_DATA, "m\0a", 3, &v) != 0)
+        return 0;
+    pt_rec recs[] = {
+        {"m\0a", 3, "new", 3},
+        {"m\0\xff\x01", 4, "", 0},
+        {"m\0q", 3, "\"{\\}\",\0x", 8},
+    };
+    if (pt_txn_put_many(txn, PT_T_PORTLET_DATA, recs, 3) != 0)
+        return 0;
+    if (pt_txn_get(txn, PT_T_PORTLET_DATA, "m\0a", 3, &v) != 0 || !val_is(&v, "new"))
+        return 0;
+    if (pt_txn_get(txn, PT_T_PORTLET_DATA, "m\0\xff\x01", 4, &v) != 0 || v.len != 0)
+        return 0;
+    if (pt_txn_get(txn, PT_T_PORTLET_DATA, "m\0q", 3, &v) != 0 || v.len != 8 ||
+        memcmp(v.data, "\"{\\}\",\0x", 8) != 0)
+        return 0;
+    *ok = 1;
+    return 0;
+}
+
+static int put_many_bad_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    pt_rec recs[] = {{"ok", 2, "v", 1}, {"", 0, "v", 1}};
+    return pt_txn_put_many(txn, PT_T_PORTLET_DATA, recs, 2);
+}
+
+static int put_many_clean_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    int rc = pt_txn_del(txn, PT_T_PORTLET_DATA, "m\0a", 3);
+    if (rc == 0)
+        rc = pt_txn_del(txn, PT_T_PORTLET_DATA, "m\0\xff\x01", 4);
+    return rc == 0 ? pt_txn_del(txn, PT_T_PORTLET_DATA, "m\0q", 3) : rc;
+}
+
+static void test_put_many(pt_store *s)
+{
+    int ok = 0;
+    CHECK(pt_store_write(s, put_many_cb, &ok) == 0 && ok);
+    const char *v = do_get(s, PT_T_PORTLET_DATA, "m\0q", 3);
+    CHECK(v && memcmp(v, "\"{\\}\",\0x", 8) == 0);
+    CHECK(pt_store_write(s, put_many_bad_cb, NULL) == PT_EINVAL);
+    CHECK(do_get(s, PT_T_PORTLET_DATA, "ok", 2) == NULL);   /* all or nothing */
+    CHECK(pt_store_write(s, put_many_clean_cb, NULL) == 0); /* later scans count the table */
+}
+
 /* ---- aborts and nesting ----------------------------------------------- */
 
 static int put_then_fail_cb(pt_txn *txn, void *ctx)
@@ -1070,6 +1130,7 @@ static int run_postgres(const char *admin)
     if (s) {
         test_crud(s);
         test_own_writes(s);
+        test_put_many(s);
         test_abort(s);
         test_scan_isolation(s);
         test_scan_pagination(s);
@@ -1118,6 +1179,7 @@ int main(void)
     if (s) {
         test_crud(s);
         test_own_writes(s);
+        test_put_many(s);
         test_abort(s);
         test_scan_isolation(s);
         test_scan_pagination(s);

@@ -2,8 +2,9 @@
  * migrate.c - `portico migrate --from DIR --to URL`: copy a whole LMDB
  * store into an empty PostgreSQL database, then compare the two.
  *
- * The copy is one PostgreSQL transaction reading one LMDB snapshot: it
- * either lands whole or not at all, so a migration that fails half way
+ * The copy is one PostgreSQL transaction reading one LMDB snapshot (the
+ * records go in batches, one INSERT each, pt_txn_put_many): it either
+ * lands whole or not at all, so a migration that fails half way
  * (network, disk, a full database) leaves the target empty and is simply
  * run again.  Every table is copied as raw records, so orgs, people,
  * sessions (refresh tokens keep working), audit, every portlet's data,
@@ -18,13 +19,29 @@
 #include <string.h>
 
 #define MIGRATE_USAGE "usage: portico migrate --from DIR --to postgres://..."
+/* Records per statement (pt_txn_put_many), and the bytes that flush a
+ * batch early, so big values do not make one huge statement. */
+#define MIGRATE_BATCH       1000
+#define MIGRATE_BATCH_BYTES (8u << 20)
 
 typedef struct migrate_ctx {
-    pt_txn *src; /* the LMDB snapshot */
+    pt_txn *src; /* the LMDB snapshot: its values stay valid until it ends */
     pt_txn *dst; /* the PostgreSQL write transaction */
     pt_table table;
     size_t count[PT_T__COUNT];
+    pt_rec batch[MIGRATE_BATCH];
+    size_t n, bytes;
 } migrate_ctx;
+
+static int flush_batch(migrate_ctx *x)
+{
+    int rc = pt_txn_put_many(x->dst, x->table, x->batch, x->n);
+    if (rc == 0)
+        x->count[x->table] += x->n;
+    x->n = 0;
+    x->bytes = 0;
+    return rc;
+}
 
 static int found_record(const pt_val *key, const pt_val *val, void *arg)
 {
@@ -37,10 +54,11 @@ static int found_record(const pt_val *key, const pt_val *val, void *arg)
 static int copy_record(const pt_val *key, const pt_val *val, void *arg)
 {
     migrate_ctx *x = arg;
-    int rc = pt_txn_put(x->dst, x->table, key->data, key->len, val->data, val->len);
-    if (rc == 0)
-        x->count[x->table]++;
-    return rc;
+    x->batch[x->n++] = (pt_rec){key->data, key->len, val->data, val->len};
+    x->bytes += key->len + val->len;
+    if (x->n == MIGRATE_BATCH || x->bytes >= MIGRATE_BATCH_BYTES)
+        return flush_batch(x);
+    return 0;
 }
 
 /*
@@ -55,6 +73,8 @@ static int migrate_txn(pt_txn *dst, void *arg)
     migrate_ctx *x = arg;
     x->dst = dst;
     memset(x->count, 0, sizeof x->count);
+    x->n = 0;
+    x->bytes = 0;
     for (int t = 0; t < PT_T__COUNT; t++) {
         int rc = pt_txn_scan(dst, (pt_table)t, NULL, 0, NULL, 0, false, found_record, NULL);
         if (rc == PT_EEXISTS) {
@@ -69,6 +89,8 @@ static int migrate_txn(pt_txn *dst, void *arg)
     for (int t = 0; t < PT_T__COUNT; t++) {
         x->table = (pt_table)t;
         int rc = pt_txn_scan(x->src, x->table, NULL, 0, NULL, 0, false, copy_record, x);
+        if (rc == 0 && x->n > 0)
+            rc = flush_batch(x);
         if (rc != 0)
             return rc;
     }
@@ -99,7 +121,7 @@ int cmd_migrate(cli *c, int argc, char **argv)
         pt_store_close(src);
         return rc;
     }
-    migrate_ctx x;
+    static migrate_ctx x; /* the batch is 40 KB: not on the stack */
     memset(&x, 0, sizeof x);
     if (pt_store_snapshot_begin(src, &x.src) < 0) {
         rc = cli_fail("migrate: cannot read %s: %s", from, cli_detail());
