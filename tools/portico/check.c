@@ -204,13 +204,10 @@ int cmd_check(cli *c, int argc, char **argv)
         return rc;
     if ((opts[0].value && !*opts[0].value) || (opts[1].value && !*opts[1].value))
         return cli_usage_error("usage: portico check [--from DIR] [--against DIR|URL]");
-    if (opts[0].value) {
-        if (pt_store_is_url(opts[0].value))
-            c->store_url = opts[0].value;
-        else
-            c->data_dir = opts[0].value, c->store_url = NULL;
-    }
-    rc = cli_open(c, false);
+    const char *from = opts[0].value;
+    if (from && !pt_store_is_url(from) && !cli_store_exists(from))
+        return cli_fail("check: no store in %s (is --from right?)", from);
+    rc = from ? cli_open_at(&c->store, from, &c->cfg) : cli_open(c, false);
     if (rc != 0)
         return rc;
     check_ctx x;
