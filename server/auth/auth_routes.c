@@ -413,8 +413,13 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     }
 
     now = pt_clock_now();
-    int64_t wait =
-        pt_login_guard_reserve(app->login_guard, &att, username, pt_req_client_addr(req), now);
+    int64_t wait;
+    err = pt_login_guard_reserve(&wait, app->login_guard, &att, username, pt_req_client_addr(req),
+                                 now);
+    if (err < 0) { /* the counts cannot be read: no attempt goes unthrottled */
+        pt_res_error(res, err);
+        goto done;
+    }
     if (wait > 0) {
         too_many_attempts(res, wait);
         goto done;
@@ -482,15 +487,16 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         pt_res_error(res, err);
         goto done;
     }
-    pt_login_guard_success(app->login_guard, &att, now);
+    if (pt_login_guard_success(app->login_guard, &att, now) < 0)
+        pt_log_warn("auth", "login throttle not cleared after a sign-in: %s", pt_error_last());
     reserved = false;
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
     pt_log_info("auth", "login %s org=%s mfa=%d from %s", username,
                 sctx.c.org[0] ? sctx.c.org : "-", (int)mfa, pt_req_client_addr(req));
 
 done:
-    if (reserved && !keep_failure)
-        pt_login_guard_release(app->login_guard, &att, now);
+    if (reserved && !keep_failure && pt_login_guard_release(app->login_guard, &att, now) < 0)
+        pt_log_warn("auth", "login attempt not given back: %s", pt_error_last());
     session_ctx_reset(&sctx);
     json_decref(actx.account);
     json_decref(body);
@@ -675,14 +681,19 @@ static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char 
     pt_app *app = pt_req_app(req);
     pt_login_attempt att;
     int64_t now = pt_clock_now();
-    int64_t wait =
-        pt_login_guard_reserve(app->login_guard, &att, c->username, pt_req_client_addr(req), now);
+    int64_t wait;
+    int err = pt_login_guard_reserve(&wait, app->login_guard, &att, c->username,
+                                     pt_req_client_addr(req), now);
+    if (err < 0) {
+        pt_res_error(res, err);
+        return false;
+    }
     if (wait > 0) {
         too_many_attempts(res, wait);
         return false;
     }
     account_ctx actx = {c->username, NULL};
-    int err = pt_store_read(app->store, account_read_txn, &actx);
+    err = pt_store_read(app->store, account_read_txn, &actx);
     const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
     if (err == 0)
         err = hash ? pt_password_check(hash, password) : PT_EDENIED;
@@ -692,7 +703,8 @@ static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char 
         invalid_credentials(res);
         return false;
     }
-    pt_login_guard_release(app->login_guard, &att, now);
+    if (pt_login_guard_release(app->login_guard, &att, now) < 0)
+        pt_log_warn("auth", "login attempt not given back: %s", pt_error_last());
     return !answer_account_error(res, err);
 }
 
