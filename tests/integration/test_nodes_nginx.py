@@ -298,7 +298,14 @@ class NodesBehindNginxTest(unittest.TestCase):
             finally:
                 self.pg.start()
             back_at = time.monotonic()
-            recovered_at = None
+            node_ready_at = recovered_at = None
+            direct = self.node_b.client()
+            self.clients.append(direct)
+            while time.monotonic() < back_at + 30:  # node B itself, not through nginx
+                if direct.get("/readyz").status == 200:
+                    node_ready_at = time.monotonic()
+                    break
+                time.sleep(0.01)
             while time.monotonic() < back_at + 30:
                 with w.lock:
                     ok = [t for _, t in w.acked if t > back_at]
@@ -317,10 +324,12 @@ class NodesBehindNginxTest(unittest.TestCase):
             self.assertEqual(f[1], 503, f)
             self.assertEqual(f[3], "application/problem+json", f)
             self.assertEqual(f[4], "unavailable", f)
+        self.assertIsNotNone(node_ready_at, "node B ready again without a restart")
         self.assertIsNotNone(recovered_at, "writes succeed again without restarting porticod")
         print("PostgreSQL stopped under 8 writers: %d acknowledged, %d refused while down; "
-              "first write acknowledged %.2f s after PostgreSQL was back"
-              % (len(w.acked), len(during), recovered_at - back_at))
+              "node B ready %.2f s and first write through nginx acknowledged %.2f s after "
+              "PostgreSQL was back" % (len(w.acked), len(during), node_ready_at - back_at,
+                                       recovered_at - back_at))
         present = self.assert_all_acked_present(w)
         print("acknowledged writes found afterwards: %d of %d"
               % (len([u for u, _ in w.acked if u in present]), len(w.acked)))
