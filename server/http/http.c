@@ -735,6 +735,7 @@ static bool cors_preflight(pt_req *req, pt_res *res)
     if (strcmp(req->method, "OPTIONS") != 0 || !origin ||
         !pt_req_header(req, "Access-Control-Request-Method"))
         return false;
+    pt_cors_refresh(req->app->cors, req->app->store); /* another node's org write */
     if (!pt_cors_allowed(req->app->cors, origin)) {
         pt_res_problem(res, 403, "forbidden", "this origin is not allowed");
         return true;
@@ -755,6 +756,7 @@ static void cors_headers(pt_req *req, pt_res *res)
     if (!origin)
         return;
     pt_res_header(res, "Vary", "Origin");
+    pt_cors_refresh(req->app->cors, req->app->store);
     if (!pt_cors_allowed(req->app->cors, origin))
         return;
     pt_res_header(res, "Access-Control-Allow-Origin", origin);

@@ -6,6 +6,8 @@ the test: PostgreSQL (pg_fixture), two porticod, nginx.
 - logout through nginx refuses the token on node B at once;
 - login failures spread over node A and node B lock the username on both
   (the throttle lives in the store, not in one node's memory);
+- an organisation's CORS allow-list changed on node A is followed by node
+  B within a few seconds (the organisations' generation in the store);
 - 8 concurrent writers through nginx leave exact results: every
   acknowledged person is there once, the audit log has exactly one entry
   per person, and no two entries share a sequence number;
@@ -244,6 +246,25 @@ class NodesBehindNginxTest(unittest.TestCase):
             self.assertEqual(r.status, 429, "the name is locked on every node: %r" % r)
             self.assertEqual(r.body["code"], "too_many_attempts", r)
             self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+
+    def test_4_cors_list_changed_on_a_is_followed_by_b(self):
+        def preflight(node):
+            c = node.client()
+            self.clients.append(c)
+            return c.request("OPTIONS", API + "/me", token="", headers={
+                "Origin": "https://nodes.example.org",
+                "Access-Control-Request-Method": "GET"}).status
+        self.assertEqual(preflight(self.node_b), 403)  # B has loaded the list now
+        a = self.node_a.client(self.admin)
+        self.clients.append(a)
+        r = a.patch(API + "/orgs/" + ORG,
+                    {"settings": {"cors_origins": ["https://nodes.example.org"]}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(preflight(self.node_a), 204)
+        deadline = time.monotonic() + 5  # B looks at the store at most once a second
+        while preflight(self.node_b) != 204:
+            self.assertLess(time.monotonic(), deadline, "node B never saw A's CORS change")
+            time.sleep(0.1)
 
     def test_3_eight_writers_through_both_nodes_leave_exact_counts(self):
         before = set(self.people())
