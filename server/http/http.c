@@ -735,7 +735,6 @@ static bool cors_preflight(pt_req *req, pt_res *res)
     if (strcmp(req->method, "OPTIONS") != 0 || !origin ||
         !pt_req_header(req, "Access-Control-Request-Method"))
         return false;
-    pt_cors_refresh(req->app->cors, req->app->store); /* another node's org write */
     if (!pt_cors_allowed(req->app->cors, origin)) {
         pt_res_problem(res, 403, "forbidden", "this origin is not allowed");
         return true;
@@ -756,7 +755,6 @@ static void cors_headers(pt_req *req, pt_res *res)
     if (!origin)
         return;
     pt_res_header(res, "Vary", "Origin");
-    pt_cors_refresh(req->app->cors, req->app->store);
     if (!pt_cors_allowed(req->app->cors, origin))
         return;
     pt_res_header(res, "Access-Control-Allow-Origin", origin);
@@ -1198,6 +1196,10 @@ static int on_request(struct mg_connection *conn, void *ud)
         res.close = true;
     } else if (read_body(conn, req, &res, body_cap(&h->app->cfg, req),
                          h->app->cfg.body_timeout_ms ? h->app->cfg.body_timeout_ms : 30000)) {
+        /* Before any transaction of the request is open: another node's
+         * org write may have changed the allow-list. */
+        if (pt_req_header(req, "Origin"))
+            pt_cors_refresh(h->app->cors, h->app->store);
         if (cors_preflight(req, &res))
             ;
         else if (req->route_rc == 0)
