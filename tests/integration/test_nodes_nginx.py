@@ -300,9 +300,18 @@ class NodesBehindNginxTest(unittest.TestCase):
         self.assertGreater(len(after), 10, "nginx keeps serving writes from node B")
         present = self.assert_all_acked_present(w)
         found = len([u for u, _ in w.acked if u in present])
-        print("acknowledged writes found afterwards: %d of %d" % (found, len(w.acked)))
-        # the requests in flight on A when it died are the only failures
+        mine = set(u for u in present if u.startswith("k-"))
+        self.assertLessEqual(mine - set(u for u, _ in w.acked), set(f[0] for f in w.failed),
+                             "nothing but the attempted writes")
+        print("acknowledged writes found afterwards: %d of %d; unacknowledged but committed "
+              "(in flight when A died): %d" % (found, len(w.acked),
+                                                len(mine) - found))
+        # the requests in flight on A when it died are the only failures,
+        # and nginx answers them as 503 unavailable (not replayed on B)
         self.assertLessEqual(len(w.failed), WRITERS * 2, w.failed)
+        for f in w.failed:
+            self.assertEqual((f[1], f[3], f[4]), (503, "application/problem+json", "unavailable"),
+                             f)
         for _ in range(20):
             self.assertEqual(self.front().get(API + "/me").status, 200)
             self.assertEqual(self.front().get(API + "/orgs/%s" % ORG).status, 200)
