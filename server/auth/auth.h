@@ -186,6 +186,9 @@ int pt_login_guard_reserve(int64_t *wait, pt_login_guard *g, pt_login_attempt *a
 int pt_login_guard_release(pt_login_guard *g, pt_login_attempt *a, int64_t now);
 /* A successful sign-in: clears the counts and remembers the client. */
 int pt_login_guard_success(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+/* The same inside the caller's write transaction (the login's own, so
+ * the session and the cleared counts commit together). */
+int pt_login_guard_success_txn(pt_login_guard *g, pt_txn *txn, pt_login_attempt *a, int64_t now);
 /* After a kept failure: what is now locked out ("username", "address",
  * "client") and for how long, or NULL. */
 const char *pt_login_guard_locked(pt_login_guard *g, const pt_login_attempt *a, int64_t now,

@@ -182,6 +182,8 @@ typedef struct session_ctx {
     char *refresh;          /* the new refresh token */
     char sid[PT_SID_MAX];
     enum outcome outcome;
+    pt_login_guard *guard; /* login: cleared in the same transaction */
+    pt_login_attempt *att;
 } session_ctx;
 
 static void session_ctx_reset(session_ctx *ctx)
@@ -324,6 +326,10 @@ static int login_txn(pt_txn *txn, void *vctx)
     err = pt_session_create(&ctx->refresh, ctx->sid, txn, ctx->c.username, ctx->c.org, ctx->c.mfa,
                             ctx->now, ctx->ttl);
     if (err < 0)
+        goto out;
+    /* The throttle's counts are cleared in the same commit as the session
+     * is made: one write instead of two, and never one without the other. */
+    if (ctx->guard && (err = pt_login_guard_success_txn(ctx->guard, txn, ctx->att, ctx->now)) < 0)
         goto out;
     /* Housekeeping: keep the sessions table from growing without bound. */
     err = pt_session_prune_some(txn, ctx->now, LOGIN_PRUNE_MAX, LOGIN_PRUNE_EXAMINE, &pruned);
@@ -476,6 +482,8 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     sctx.c.mfa = mfa;
     sctx.now = now;
     sctx.ttl = app->cfg.refresh_ttl;
+    sctx.guard = app->login_guard;
+    sctx.att = &att;
     err = pt_store_write(app->store, login_txn, &sctx);
     if (sctx.outcome == OUT_OTP_USED) {
         keep_failure = true;
@@ -487,9 +495,7 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         pt_res_error(res, err);
         goto done;
     }
-    if (pt_login_guard_success(app->login_guard, &att, now) < 0)
-        pt_log_warn("auth", "login throttle not cleared after a sign-in: %s", pt_error_last());
-    reserved = false;
+    reserved = false; /* login_txn cleared the counts */
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
     pt_log_info("auth", "login %s org=%s mfa=%d from %s", username,
                 sctx.c.org[0] ? sctx.c.org : "-", (int)mfa, pt_req_client_addr(req));

@@ -15,8 +15,9 @@
  * All counts are in the store (see throttle.c), so every node sharing it
  * applies the same limits: failures spread over several nodes add up, and
  * a lock-out on one is a lock-out on all.  Each operation is one
- * transaction, so a login costs two small writes (reserve, then success or
- * release) whatever the backend.
+ * transaction, so a login costs one small write more than before (the
+ * reserve; a success is cleared in the login's own write transaction, a
+ * release or a kept failure is one more small write).
  */
 #include "auth/auth.h"
 #include "base/log.h"
@@ -199,6 +200,14 @@ int pt_login_guard_success(pt_login_guard *g, pt_login_attempt *a, int64_t now)
         return 0;
     guard_op o = {g, a, now, 0};
     return pt_store_write(g->store, success_txn, &o);
+}
+
+int pt_login_guard_success_txn(pt_login_guard *g, pt_txn *txn, pt_login_attempt *a, int64_t now)
+{
+    if (!g)
+        return 0;
+    guard_op o = {g, a, now, 0};
+    return success_txn(txn, &o);
 }
 
 typedef struct locked_op {
