@@ -317,6 +317,8 @@ static int org_create_txn(pt_txn *txn, void *ctx)
         return PT_ENOMEM;
     int err = pt_txn_insert(txn, PT_T_ORGS, w->id, strlen(w->id), text, strlen(text));
     free(text);
+    if (err == 0)
+        err = pt_orgs_gen_bump(txn);
     if (err < 0)
         return err;
     return pt_audit_append(txn, w->id, w->actor, "org.create", w->id, NULL, w->result);

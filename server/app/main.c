@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     app.cursor_secret_set = true;
     if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
-    if (pt_login_guard_new(&app.login_guard, &app.cfg) < 0)
+    if (pt_login_guard_new(&app.login_guard, &app.cfg, app.store) < 0)
         return fail(&app, "cannot create the login throttle");
     /* Each Argon2id holds pwhash_mem for its run: bound how many run at
      * once (default twice the cores) so a burst of logins cannot take the

@@ -112,29 +112,43 @@ bool pt_totp_check(int64_t *out_step, const char *secret_b32, const char *otp, i
 
 /* ---- login throttling (throttle.c) -------------------------------------- */
 
-typedef struct pt_throttle pt_throttle;
-int pt_throttle_new(pt_throttle **out, unsigned max_failures, unsigned window_secs);
-void pt_throttle_free(pt_throttle *t);
 /*
- * Reserves one login attempt for username, atomically: if the name is
- * locked out now, counts nothing and returns the seconds until it may try
+ * Failure counts per name, one small record each in the store (PT_T_META,
+ * "th\0<kind>\0<hash>"), so every node sharing the store sees the same
+ * counts.  Every operation runs in the caller's transaction (reads may
+ * run in a read transaction); kind is one letter of PT_THROTTLE_KINDS.
+ */
+#define PT_THROTTLE_SECRET_LEN 32
+#define PT_THROTTLE_KINDS      "uapk" /* username, address, pair, known */
+typedef struct pt_throttle pt_throttle;
+int pt_throttle_new(pt_throttle **out, char kind, unsigned max_failures, unsigned window_secs,
+                    const unsigned char secret[PT_THROTTLE_SECRET_LEN]);
+void pt_throttle_free(pt_throttle *t);
+/* The installation's hashing secret (made and stored on first use). */
+int pt_throttle_secret_load(unsigned char secret[PT_THROTTLE_SECRET_LEN], pt_store *store);
+/*
+ * Reserves one login attempt for name, atomically: if the name is locked
+ * out now, counts nothing and sets *wait to the seconds until it may try
  * again (>= 1, for Retry-After); otherwise counts this attempt as a
- * failure and returns 0.  Call it BEFORE verifying the password, so that
- * parallel guesses cannot all pass the check.  The caller then either
+ * failure and sets *wait to 0.  Call it BEFORE verifying the password, so
+ * that parallel guesses cannot all pass the check.  The caller then either
  * keeps the count (wrong password or code), gives it back with
  * pt_throttle_release (not a failure: e.g. a code is still needed), or
- * clears the name with pt_throttle_reset (success).
+ * clears the name with pt_throttle_reset (success).  0 or a store error.
  */
-int64_t pt_throttle_reserve(pt_throttle *t, const char *username, int64_t now);
-void pt_throttle_release(pt_throttle *t, const char *username, int64_t now);
-void pt_throttle_reset(pt_throttle *t, const char *username);
-/* Seconds until a blocked username may try again (for Retry-After); 0 if
- * not blocked.  (Added by auth.) */
-int64_t pt_throttle_retry_after(pt_throttle *t, const char *username, int64_t now);
-/* The table as an expiring set: remember key for window_secs from now;
- * known while remembered (and not evicted). */
-void pt_throttle_remember(pt_throttle *t, const char *key, int64_t now);
-bool pt_throttle_known(pt_throttle *t, const char *key, int64_t now);
+int pt_throttle_reserve(int64_t *wait, pt_throttle *t, pt_txn *txn, const char *name, int64_t now);
+int pt_throttle_release(pt_throttle *t, pt_txn *txn, const char *name, int64_t now);
+int pt_throttle_reset(pt_throttle *t, pt_txn *txn, const char *name);
+/* *secs: seconds until a blocked name may try again; 0 if not blocked. */
+int pt_throttle_retry_after(int64_t *secs, pt_throttle *t, pt_txn *txn, const char *name,
+                            int64_t now);
+/* The records as an expiring set: remember name for window_secs from now;
+ * known while remembered. */
+int pt_throttle_remember(pt_throttle *t, pt_txn *txn, const char *name, int64_t now);
+int pt_throttle_known(bool *known, pt_throttle *t, pt_txn *txn, const char *name, int64_t now);
+/* Deletes ended records among at most `examine` looked at (from a random
+ * place); *deleted counts them.  Runs its own transactions. */
+int pt_throttle_prune_some(unsigned *deleted, pt_store *store, int64_t now, unsigned examine);
 
 /* ---- login abuse limits (login_guard.c) ---------------------------------- */
 
@@ -159,16 +173,22 @@ typedef struct pt_login_attempt {
     const char *locked; /* after a refusal: "username", "address" or "client" */
 } pt_login_attempt;
 
-int pt_login_guard_new(pt_login_guard **out, const pt_config *cfg);
+/* The counts live in store (shared by every node on it). */
+int pt_login_guard_new(pt_login_guard **out, const pt_config *cfg, pt_store *store);
 void pt_login_guard_free(pt_login_guard *g);
 /* Reserves the attempt (counted as a failure until released or
- * succeeded); returns 0, or the seconds to wait (429) with a->locked set. */
-int64_t pt_login_guard_reserve(pt_login_guard *g, pt_login_attempt *a, const char *username,
-                               const char *addr, int64_t now);
+ * succeeded): *wait is 0, or the seconds to wait (429) with a->locked
+ * set.  Returns 0, or a store error (the caller answers 503: no attempt
+ * goes unthrottled). */
+int pt_login_guard_reserve(int64_t *wait, pt_login_guard *g, pt_login_attempt *a,
+                           const char *username, const char *addr, int64_t now);
 /* Not a failure after all (e.g. the code is still to come, or busy). */
-void pt_login_guard_release(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+int pt_login_guard_release(pt_login_guard *g, pt_login_attempt *a, int64_t now);
 /* A successful sign-in: clears the counts and remembers the client. */
-void pt_login_guard_success(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+int pt_login_guard_success(pt_login_guard *g, pt_login_attempt *a, int64_t now);
+/* The same inside the caller's write transaction (the login's own, so
+ * the session and the cleared counts commit together). */
+int pt_login_guard_success_txn(pt_login_guard *g, pt_txn *txn, pt_login_attempt *a, int64_t now);
 /* After a kept failure: what is now locked out ("username", "address",
  * "client") and for how long, or NULL. */
 const char *pt_login_guard_locked(pt_login_guard *g, const pt_login_attempt *a, int64_t now,

@@ -182,6 +182,8 @@ typedef struct session_ctx {
     char *refresh;          /* the new refresh token */
     char sid[PT_SID_MAX];
     enum outcome outcome;
+    pt_login_guard *guard; /* login: cleared in the same transaction */
+    pt_login_attempt *att;
 } session_ctx;
 
 static void session_ctx_reset(session_ctx *ctx)
@@ -325,6 +327,10 @@ static int login_txn(pt_txn *txn, void *vctx)
                             ctx->now, ctx->ttl);
     if (err < 0)
         goto out;
+    /* The throttle's counts are cleared in the same commit as the session
+     * is made: one write instead of two, and never one without the other. */
+    if (ctx->guard && (err = pt_login_guard_success_txn(ctx->guard, txn, ctx->att, ctx->now)) < 0)
+        goto out;
     /* Housekeeping: keep the sessions table from growing without bound. */
     err = pt_session_prune_some(txn, ctx->now, LOGIN_PRUNE_MAX, LOGIN_PRUNE_EXAMINE, &pruned);
 out:
@@ -413,8 +419,13 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     }
 
     now = pt_clock_now();
-    int64_t wait =
-        pt_login_guard_reserve(app->login_guard, &att, username, pt_req_client_addr(req), now);
+    int64_t wait;
+    err = pt_login_guard_reserve(&wait, app->login_guard, &att, username, pt_req_client_addr(req),
+                                 now);
+    if (err < 0) { /* the counts cannot be read: no attempt goes unthrottled */
+        pt_res_error(res, err);
+        goto done;
+    }
     if (wait > 0) {
         too_many_attempts(res, wait);
         goto done;
@@ -471,6 +482,8 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
     sctx.c.mfa = mfa;
     sctx.now = now;
     sctx.ttl = app->cfg.refresh_ttl;
+    sctx.guard = app->login_guard;
+    sctx.att = &att;
     err = pt_store_write(app->store, login_txn, &sctx);
     if (sctx.outcome == OUT_OTP_USED) {
         keep_failure = true;
@@ -482,15 +495,14 @@ static void h_login(pt_req *req, pt_res *res, void *ud)
         pt_res_error(res, err);
         goto done;
     }
-    pt_login_guard_success(app->login_guard, &att, now);
-    reserved = false;
+    reserved = false; /* login_txn cleared the counts */
     answer_tokens(res, app, &sctx.c, sctx.sid, sctx.refresh, now);
     pt_log_info("auth", "login %s org=%s mfa=%d from %s", username,
                 sctx.c.org[0] ? sctx.c.org : "-", (int)mfa, pt_req_client_addr(req));
 
 done:
-    if (reserved && !keep_failure)
-        pt_login_guard_release(app->login_guard, &att, now);
+    if (reserved && !keep_failure && pt_login_guard_release(app->login_guard, &att, now) < 0)
+        pt_log_warn("auth", "login attempt not given back: %s", pt_error_last());
     session_ctx_reset(&sctx);
     json_decref(actx.account);
     json_decref(body);
@@ -675,14 +687,19 @@ static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char 
     pt_app *app = pt_req_app(req);
     pt_login_attempt att;
     int64_t now = pt_clock_now();
-    int64_t wait =
-        pt_login_guard_reserve(app->login_guard, &att, c->username, pt_req_client_addr(req), now);
+    int64_t wait;
+    int err = pt_login_guard_reserve(&wait, app->login_guard, &att, c->username,
+                                     pt_req_client_addr(req), now);
+    if (err < 0) {
+        pt_res_error(res, err);
+        return false;
+    }
     if (wait > 0) {
         too_many_attempts(res, wait);
         return false;
     }
     account_ctx actx = {c->username, NULL};
-    int err = pt_store_read(app->store, account_read_txn, &actx);
+    err = pt_store_read(app->store, account_read_txn, &actx);
     const char *hash = json_string_value(json_object_get(actx.account, "password_hash"));
     if (err == 0)
         err = hash ? pt_password_check(hash, password) : PT_EDENIED;
@@ -692,7 +709,8 @@ static bool mfa_reauth(pt_req *req, pt_res *res, const pt_caller *c, const char 
         invalid_credentials(res);
         return false;
     }
-    pt_login_guard_release(app->login_guard, &att, now);
+    if (pt_login_guard_release(app->login_guard, &att, now) < 0)
+        pt_log_warn("auth", "login attempt not given back: %s", pt_error_last());
     return !answer_account_error(res, err);
 }
 

@@ -6,15 +6,20 @@
  * strings.  See cors.h for why the union is the rule.
  */
 #include "http/cors.h"
+#include "store/model.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pt_cors {
     pthread_rwlock_t lock;
     char **origins; /* sorted */
     size_t n;
+    uint64_t gen;             /* organisations' generation it was loaded at */
+    atomic_llong checked_sec; /* monotonic second of the last look */
 };
 
 int pt_cors_new(pt_cors **out)
@@ -72,6 +77,7 @@ bool pt_cors_origin_valid(const char *o)
 
 typedef struct gather {
     json_t *set; /* origin -> true */
+    uint64_t gen;
 } gather;
 
 static int gather_cb(const pt_val *key, const pt_val *val, void *ctx)
@@ -94,7 +100,8 @@ static int gather_txn(pt_txn *txn, void *ctx)
 {
     gather *g = ctx;
     json_object_clear(g->set);
-    return pt_txn_scan(txn, PT_T_ORGS, "", 0, NULL, 0, false, gather_cb, g);
+    int err = pt_txn_get_seq(txn, PT_ORGS_GEN_SEQ, &g->gen);
+    return err < 0 ? err : pt_txn_scan(txn, PT_T_ORGS, "", 0, NULL, 0, false, gather_cb, g);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -106,7 +113,7 @@ int pt_cors_reload(pt_cors *c, pt_store *store)
 {
     if (!c || !store)
         return 0;
-    gather g = {json_object()};
+    gather g = {json_object(), 0};
     if (!g.set)
         return PT_ENOMEM;
     int err = pt_store_read(store, gather_txn, &g);
@@ -133,9 +140,40 @@ int pt_cors_reload(pt_cors *c, pt_store *store)
     size_t oldn = c->n;
     c->origins = v;
     c->n = n;
+    c->gen = g.gen;
     pthread_rwlock_unlock(&c->lock);
     list_free(old, oldn);
     return 0;
+}
+
+static int gen_txn(pt_txn *txn, void *ctx)
+{
+    return pt_txn_get_seq(txn, PT_ORGS_GEN_SEQ, ctx);
+}
+
+/*
+ * Another node's organisation write changes only its own cache, so each
+ * node compares the generation in the store with its own now and then.
+ * Once a second keeps the cost to one small read per second per node,
+ * whatever the traffic; a failed read leaves the list as it was.
+ */
+int pt_cors_refresh(pt_cors *c, pt_store *store)
+{
+    struct timespec ts;
+    if (!c || !store)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec, last = atomic_load(&c->checked_sec);
+    if (now == last || !atomic_compare_exchange_strong(&c->checked_sec, &last, now))
+        return 0;
+    uint64_t gen = 0;
+    int err = pt_store_read(store, gen_txn, &gen);
+    if (err < 0)
+        return err;
+    pthread_rwlock_rdlock(&c->lock);
+    bool same = gen == c->gen;
+    pthread_rwlock_unlock(&c->lock);
+    return same ? 0 : pt_cors_reload(c, store);
 }
 
 bool pt_cors_allowed(pt_cors *c, const char *origin)

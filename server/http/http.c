@@ -560,6 +560,15 @@ void pt_res_error(pt_res *res, int err)
         pt_res_problem(res, 503, "server_busy", "%s",
                        *detail ? detail : "the server is busy; try again shortly");
         break;
+    case PT_EIO:
+        /* The store could not be reached (its database server went away
+         * mid-request, or a commit's outcome never came back): the same
+         * answer as when authentication finds it gone, not a 500.  The
+         * detail names the database error, so it goes to the log only. */
+        pt_log_warn("http", "store unavailable: %s", detail);
+        pt_res_header(res, "Retry-After", "1");
+        pt_res_problem(res, 503, "unavailable", "the store cannot be reached; try again");
+        break;
     default:
         pt_log_error("http", "internal error %d: %s", err, detail);
         pt_res_problem(res, 500, "internal_error", "the server could not complete the request");
@@ -1187,6 +1196,10 @@ static int on_request(struct mg_connection *conn, void *ud)
         res.close = true;
     } else if (read_body(conn, req, &res, body_cap(&h->app->cfg, req),
                          h->app->cfg.body_timeout_ms ? h->app->cfg.body_timeout_ms : 30000)) {
+        /* Before any transaction of the request is open: another node's
+         * org write may have changed the allow-list. */
+        if (pt_req_header(req, "Origin"))
+            pt_cors_refresh(h->app->cors, h->app->store);
         if (cors_preflight(req, &res))
             ;
         else if (req->route_rc == 0)

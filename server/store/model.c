@@ -127,7 +127,14 @@ int pt_org_put(pt_txn *txn, const json_t *org)
         pt_error_set("organisation without id");
         return PT_EINVAL;
     }
-    return pt_txn_put_json(txn, PT_T_ORGS, id, strlen(id), org);
+    int err = pt_txn_put_json(txn, PT_T_ORGS, id, strlen(id), org);
+    return err < 0 ? err : pt_orgs_gen_bump(txn);
+}
+
+int pt_orgs_gen_bump(pt_txn *txn)
+{
+    uint64_t gen;
+    return pt_txn_next_seq(txn, PT_ORGS_GEN_SEQ, &gen);
 }
 
 int pt_org_leaver_days(const json_t *org)

@@ -44,7 +44,14 @@ int pt_account_ensure(pt_txn *txn, const char *username, const char *password_ha
 /* ---- organisations ----------------------------------------------------- */
 
 int pt_org_get(json_t **out, pt_txn *txn, const char *org);
+/* Writes the record and bumps the organisations' generation. */
 int pt_org_put(pt_txn *txn, const json_t *org);
+/* The organisations' generation: a counter in the store (PT_T_META,
+ * PT_ORGS_GEN_SEQ) that every organisation write bumps in its own
+ * transaction, so a node caching something derived from all
+ * organisations (the CORS allow-list) can tell another node changed one. */
+#define PT_ORGS_GEN_SEQ "orgs-gen"
+int pt_orgs_gen_bump(pt_txn *txn);
 /* leaver_access_days of an org record (default and ceiling:
  * PT_LEAVER_ACCESS_DAYS_DEFAULT, PT_LEAVER_ACCESS_DAYS_MAX). */
 int pt_org_leaver_days(const json_t *org);

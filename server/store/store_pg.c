@@ -33,7 +33,9 @@
  * one (or opens one) and gives it back when it ends, so a thread holds at
  * most one per open transaction.  A connection that failed is dropped; the
  * operation answers PT_EIO (the API answers 503) and the next transaction
- * opens a fresh one.
+ * opens a fresh one.  A pooled connection found dead (the server was
+ * restarted) empties the whole pool and is replaced at once, so the first
+ * request after a database restart succeeds.
  */
 #include "store/store_backend.h"
 
@@ -48,15 +50,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PG_SCHEMA_VERSION 1
-#define PG_ADVISORY_KEY   "7040311" /* "portico schema" lock */
-#define PG_WRITE_RETRIES  64
-#define PG_SCAN_FIRST     128
-#define PG_SCAN_MAX       2048
-#define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
-#define PG_HELD_SLOTS     4
-#define PG_KEY_MAX        511 /* LMDB's limit, so a key fits both backends */
-#define PG_TXN_CACHE      32  /* gets remembered per transaction */
+#define PG_SCHEMA_VERSION   1
+#define PG_ADVISORY_KEY     "7040311" /* "portico schema" lock */
+#define PG_WRITE_RETRIES    64
+#define PG_SCAN_FIRST       128
+#define PG_SCAN_MAX         2048
+#define PG_POOL_DEFAULT     126 /* as LMDB's reader slots */
+#define PG_HELD_SLOTS       4
+#define PG_KEY_MAX          511 /* LMDB's limit, so a key fits both backends */
+#define PG_TXN_CACHE        32  /* gets remembered per transaction */
+#define PG_POOL_FLUSH_BATCH 32
 
 /*
  * Every statement, prepared once per connection (no parse and plan per
@@ -342,8 +345,32 @@ static void conn_close(pg_store *s, PGconn *c)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
-/* An idle pooled connection, else a new one; NULL (PT_EIO) if none. */
-static PGconn *conn_get(pg_store *s)
+/*
+ * Closes every idle connection.  Called when one of them turns out to be
+ * dead: they were all opened to the same server, so after a database
+ * restart they are all dead, and without this each would fail one more
+ * request (a quiet node would answer 503 several times after the database
+ * came back).
+ */
+static void pool_flush(pg_store *s)
+{
+    PGconn *dead[PG_POOL_FLUSH_BATCH];
+    for (;;) {
+        size_t n = 0;
+        pthread_mutex_lock(&s->pool_lock);
+        while (s->n_idle > 0 && n < PG_POOL_FLUSH_BATCH)
+            dead[n++] = s->idle[--s->n_idle];
+        pthread_mutex_unlock(&s->pool_lock);
+        if (n == 0)
+            return;
+        for (size_t i = 0; i < n; i++)
+            conn_close(s, dead[i]);
+    }
+}
+
+/* An idle pooled connection, else a new one; NULL (PT_EIO) if none.
+ * *pooled says which (a pooled one may have died unnoticed). */
+static PGconn *conn_get_from(pg_store *s, bool *pooled)
 {
     PGconn *c = NULL;
     pthread_mutex_lock(&s->pool_lock);
@@ -352,8 +379,10 @@ static PGconn *conn_get(pg_store *s)
     pthread_mutex_unlock(&s->pool_lock);
     if (c && PQstatus(c) != CONNECTION_OK) {
         conn_close(s, c);
+        pool_flush(s);
         c = NULL;
     }
+    *pooled = c != NULL;
     return c ? c : conn_open(s);
 }
 
@@ -387,7 +416,8 @@ static int txn_begin(pg_store *s, bool write, pg_txn *t)
     const char *begin = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
                               : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     for (int attempt = 0; attempt < 2; attempt++) {
-        t->conn = conn_get(s);
+        bool pooled;
+        t->conn = conn_get_from(s, &pooled);
         if (!t->conn)
             return PT_EIO;
         PGresult *r = PQexec(t->conn, begin);
@@ -400,8 +430,9 @@ static int txn_begin(pg_store *s, bool write, pg_txn *t)
         bool bad = PQstatus(t->conn) == CONNECTION_BAD;
         conn_close(s, t->conn);
         t->conn = NULL;
-        if (!bad)
+        if (!bad || !pooled)
             break;
+        pool_flush(s); /* its siblings are as dead: the retry opens a fresh one */
     }
     return PT_EIO;
 }
@@ -966,19 +997,31 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
 
 /* ---- stats, ping, backup ----------------------------------------------- */
 
+/* One statement outside a transaction; a dead pooled connection is
+ * replaced by a fresh one once, as in txn_begin. */
 static int one_shot(pg_store *s, const char *sql, PGresult **out)
 {
-    PGconn *c = conn_get(s);
-    if (!c)
-        return PT_EIO;
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        set_pq_error(PQstatus(c) == CONNECTION_BAD ? "connection lost" : "query",
+    PGresult *r = NULL;
+    PGconn *c = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool pooled;
+        if (!(c = conn_get_from(s, &pooled)))
+            return PT_EIO;
+        r = PQexec(c, sql);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            break;
+        bool bad = PQstatus(c) == CONNECTION_BAD;
+        set_pq_error(bad ? "connection lost" : "query",
                      r ? PQresultErrorMessage(r) : PQerrorMessage(c));
         PQclear(r);
+        r = NULL;
         conn_put(s, c);
-        return PT_EIO;
+        if (!bad || !pooled)
+            return PT_EIO;
+        pool_flush(s);
     }
+    if (!r)
+        return PT_EIO;
     conn_put(s, c);
     if (out)
         *out = r;

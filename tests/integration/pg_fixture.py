@@ -74,9 +74,11 @@ class PgServer:
         self.running = True
         return self
 
-    def stop(self):
+    def stop(self, mode="fast"):
+        """pg_ctl stop; mode "immediate" is a crash (no shutdown
+        checkpoint: the next start replays the WAL)."""
         if self.running:
-            self._run([self.bindir + "/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"],
+            self._run([self.bindir + "/pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"],
                       check=False)
             self.running = False
 

@@ -10,12 +10,15 @@ take it away under a running server.
   read from the store on every request, so the cache never outlives a
   logout.
 - The database going away: /readyz answers 503 and the API 503, without a
-  hang; when it is back, both answer again with no restart of porticod.
+  hang; when it is back, both answer again with no restart of porticod,
+  on the first request even on a node that saw none while it was away
+  (its pooled connections are dead; one found dead empties the pool).
 """
 
 import os
 import shutil
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -78,6 +81,17 @@ class TwoNodesTest(PorticoTestCase):
         tok = self.admin_token(self.node_b)["access_token"]
         b = self.node_b.client(tok)
         self.assertEqual(b.get("/readyz").status, 200)
+        # Node A pools several connections: requests from 8 threads at once.
+        def busy_a():
+            c = self.node_a.client(tok)
+            for _ in range(10):
+                self.assertEqual(c.get("/api/v1/me").status, 200)
+            c.close()
+        threads = [threading.Thread(target=busy_a) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         self.pg.stop()
         try:
             self.assertEqual(self.node_b.client().get("/readyz").status, 503)
@@ -87,6 +101,10 @@ class TwoNodesTest(PorticoTestCase):
             self.pg.start()
         self.assertEqual(self.node_b.client().get("/readyz").status, 200)
         self.assertEqual(b.get("/api/v1/me").status, 200)
+        # Node A saw no request while the database was away, so its pooled
+        # connections are all dead: its very first requests still succeed.
+        self.assertEqual(self.node_a.client().get("/readyz").status, 200)
+        self.assertEqual(self.node_a.client(tok).get("/api/v1/me").status, 200)
         self.assertIsNotNone(self.node_a.proc)
         self.assertIsNone(self.node_b.proc.poll())
 

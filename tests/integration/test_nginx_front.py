@@ -27,10 +27,20 @@ SOURCE = os.environ.get("PORTICO_SOURCE_DIR", os.path.join(os.path.dirname(__fil
 SHIPPED = os.path.join(SOURCE, "tools", "deploy", "nginx.conf")
 
 
-def nginx_conf(tmp, port, upstream_port):
-    """The shipped config with paths and ports of this test run."""
+def nginx_conf(tmp, port, upstream_ports):
+    """The shipped config with paths and ports of this test run.  The
+    upstream's node lines keep their parameters (max_fails, ...) and get
+    this run's ports in order; lines beyond upstream_ports are dropped."""
     with open(SHIPPED) as f:
         text = f.read()
+    if isinstance(upstream_ports, int):
+        upstream_ports = [upstream_ports]
+    nodes = re.findall(r"(?m)^\s*server 127\.0\.0\.1:\d+\b[^;]*;.*\n", text)
+    assert len(nodes) >= len(upstream_ports), "shipped nginx.conf lists %d nodes" % len(nodes)
+    for i, line in enumerate(nodes):
+        rep = (re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:%d" % upstream_ports[i], line)
+               if i < len(upstream_ports) else "")
+        text = text.replace(line, rep, 1)
     subs = [
         (r"(?m)^user [^;]*;", "user %s;" % pwd.getpwuid(os.geteuid()).pw_name
          if os.geteuid() == 0 else ""),
@@ -38,7 +48,6 @@ def nginx_conf(tmp, port, upstream_port):
         (r"(?m)^error_log [^;]*;", "error_log %s/error.log info;" % tmp),
         (r"(?m)^(\s*)access_log [^;]*;", r"\1access_log %s/access.log;" % tmp),
         (r"(?m)^(\s*)listen 80;", r"\1listen 127.0.0.1:%d;" % port),
-        (r"(?m)^(\s*)server 127\.0\.0\.1:8080;", r"\1server 127.0.0.1:%d;" % upstream_port),
         (r"(?m)^worker_processes [^;]*;", "worker_processes 1;"),
         (r"(?m)^worker_rlimit_nofile [^;]*;", ""),
         (r"(?m)^(\s*)worker_connections [^;]*;", r"\1worker_connections 4096;"),

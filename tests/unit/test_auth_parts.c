@@ -103,77 +103,194 @@ static void test_totp(void)
     free(uri);
 }
 
-static bool blocked(pt_throttle *t, const char *name, int64_t now)
+/* ---- login throttling (in the store) --------------------------------------- */
+
+static pt_store *open_tmp_store(char *dir)
 {
-    return pt_throttle_retry_after(t, name, now) > 0;
+    pt_store *st = NULL;
+    pt_store_options opts = PT_STORE_OPTIONS_INIT;
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(pt_store_open(&st, dir, &opts) == 0);
+    return st;
+}
+
+typedef struct th_op {
+    pt_throttle *t;
+    const char *name;
+    int64_t now;
+    int64_t out;
+    char what; /* r reserve, l release, x reset, a retry-after */
+} th_op;
+
+static int th_txn(pt_txn *txn, void *arg)
+{
+    th_op *o = arg;
+    switch (o->what) {
+    case 'r':
+        return pt_throttle_reserve(&o->out, o->t, txn, o->name, o->now);
+    case 'l':
+        return pt_throttle_release(o->t, txn, o->name, o->now);
+    case 'x':
+        return pt_throttle_reset(o->t, txn, o->name);
+    default:
+        return pt_throttle_retry_after(&o->out, o->t, txn, o->name, o->now);
+    }
+}
+
+/* One operation in its own transaction, as login_guard.c runs them. */
+static int64_t th(pt_store *st, pt_throttle *t, char what, const char *name, int64_t now)
+{
+    th_op o = {t, name, now, -1, what};
+    int err = what == 'a' ? pt_store_read(st, th_txn, &o) : pt_store_write(st, th_txn, &o);
+    CHECK_MSG(err == 0, "throttle op %c: %s", what, pt_error_last());
+    return o.out;
+}
+
+static bool blocked(pt_store *st, pt_throttle *t, const char *name, int64_t now)
+{
+    return th(st, t, 'a', name, now) > 0;
+}
+
+typedef struct count_ctx {
+    unsigned n;
+} count_ctx;
+
+static int count_cb(const pt_val *k, const pt_val *v, void *arg)
+{
+    (void)k;
+    (void)v;
+    ((count_ctx *)arg)->n++;
+    return 0;
+}
+
+static int count_txn(pt_txn *txn, void *arg)
+{
+    return pt_txn_scan(txn, PT_T_META, "th\0", 3, NULL, 0, false, count_cb, arg);
+}
+
+/* Records of the throttle in the store. */
+static unsigned th_records(pt_store *st)
+{
+    count_ctx c = {0};
+    CHECK(pt_store_read(st, count_txn, &c) == 0);
+    return c.n;
+}
+
+static int mention_cb(const pt_val *k, const pt_val *v, void *arg)
+{
+    const char *name = arg;
+    if (memmem(k->data, k->len, name, strlen(name)) || memmem(v->data, v->len, name, strlen(name)))
+        return PT_EEXISTS;
+    return 0;
+}
+
+static int mention_txn(pt_txn *txn, void *arg)
+{
+    return pt_txn_scan(txn, PT_T_META, "th\0", 3, NULL, 0, false, mention_cb, arg);
+}
+
+static bool store_mentions(pt_store *st, const char *name)
+{
+    return pt_store_read(st, mention_txn, (void *)name) == PT_EEXISTS;
 }
 
 static void test_throttle(void)
 {
+    char dir[] = "/tmp/pt-throttle-XXXXXX";
+    pt_store *st = open_tmp_store(dir);
+    unsigned char secret[PT_THROTTLE_SECRET_LEN], again[PT_THROTTLE_SECRET_LEN];
     pt_throttle *t = NULL;
-    CHECK(pt_throttle_new(&t, 5, 900) == 0);
+    if (!st)
+        return;
+    CHECK(pt_throttle_secret_load(secret, st) == 0);
+    CHECK(pt_throttle_secret_load(again, st) == 0);
+    CHECK(memcmp(secret, again, sizeof secret) == 0); /* one secret for every node */
+    CHECK(pt_throttle_new(&t, 'u', 5, 900, secret) == 0);
     if (!t)
         return;
     int64_t now = 1000000;
     for (int i = 0; i < 4; i++) {
-        CHECK(pt_throttle_reserve(t, "bob", now + i) == 0);
-        CHECK(!blocked(t, "bob", now + i));
+        CHECK(th(st, t, 'r', "bob", now + i) == 0);
+        CHECK(!blocked(st, t, "bob", now + i));
     }
-    CHECK(pt_throttle_retry_after(t, "bob", now) == 0);
-    CHECK(pt_throttle_reserve(t, "bob", now + 5) == 0); /* the fifth attempt goes ahead */
-    CHECK(blocked(t, "bob", now + 5));
-    CHECK(pt_throttle_retry_after(t, "bob", now + 5) == 895);
-    CHECK(pt_throttle_reserve(t, "bob", now + 5) == 895); /* the sixth does not */
-    CHECK(pt_throttle_reserve(t, "bob", now + 6) == 894);
-    CHECK(!blocked(t, "alice", now + 5));
-    CHECK(!blocked(t, "bob2", now + 5));
-    CHECK(blocked(t, "bob", now + 899));
+    CHECK(th(st, t, 'a', "bob", now) == 0);
+    CHECK(th(st, t, 'r', "bob", now + 5) == 0); /* the fifth attempt goes ahead */
+    CHECK(blocked(st, t, "bob", now + 5));
+    CHECK(th(st, t, 'a', "bob", now + 5) == 895);
+    CHECK(th(st, t, 'r', "bob", now + 5) == 895); /* the sixth does not */
+    CHECK(th(st, t, 'r', "bob", now + 6) == 894);
+    CHECK(!blocked(st, t, "alice", now + 5));
+    CHECK(!blocked(st, t, "bob2", now + 5));
+    CHECK(blocked(st, t, "bob", now + 899));
     /* the window passes */
-    CHECK(!blocked(t, "bob", now + 900));
-    CHECK(!blocked(t, "bob", now + 901));
+    CHECK(!blocked(st, t, "bob", now + 900));
+    CHECK(!blocked(st, t, "bob", now + 901));
     /* a fresh window starts from zero */
-    CHECK(pt_throttle_reserve(t, "bob", now + 1000) == 0);
-    CHECK(!blocked(t, "bob", now + 1000));
+    CHECK(th(st, t, 'r', "bob", now + 1000) == 0);
+    CHECK(!blocked(st, t, "bob", now + 1000));
 
     /* reset on success */
     for (int i = 0; i < 5; i++)
-        CHECK(pt_throttle_reserve(t, "carol", now) == 0);
-    CHECK(blocked(t, "carol", now));
-    pt_throttle_reset(t, "carol");
-    CHECK(!blocked(t, "carol", now));
+        CHECK(th(st, t, 'r', "carol", now) == 0);
+    CHECK(blocked(st, t, "carol", now));
+    th(st, t, 'x', "carol", now);
+    CHECK(!blocked(st, t, "carol", now));
 
     /* a released attempt (not a failure after all) does not count */
     for (int i = 0; i < 20; i++) {
-        CHECK(pt_throttle_reserve(t, "erin", now) == 0);
-        pt_throttle_release(t, "erin", now);
+        CHECK(th(st, t, 'r', "erin", now) == 0);
+        th(st, t, 'l', "erin", now);
     }
-    CHECK(!blocked(t, "erin", now));
-    pt_throttle_release(t, "nobody", now); /* nothing to give back: harmless */
-    pt_throttle_release(t, "erin", now);
+    CHECK(!blocked(st, t, "erin", now));
+    th(st, t, 'l', "nobody", now); /* nothing to give back: harmless */
+    th(st, t, 'l', "erin", now);
     for (int i = 0; i < 5; i++)
-        CHECK(pt_throttle_reserve(t, "erin", now) == 0);
-    CHECK(pt_throttle_reserve(t, "erin", now) > 0);
+        CHECK(th(st, t, 'r', "erin", now) == 0);
+    CHECK(th(st, t, 'r', "erin", now) > 0);
 
-    /* bounded memory: a flood of names never crashes, recent ones survive */
+    /* A second throttle on the same store (another node) sees the same
+     * counts: the state is in the store, not in the object. */
+    pt_throttle *t2 = NULL;
+    CHECK(pt_throttle_new(&t2, 'u', 5, 900, secret) == 0);
+    CHECK(t2 && th(st, t2, 'r', "erin", now) > 0);
+    CHECK(t2 && th(st, t2, 'r', "bob", now + 1000) == 0); /* bob's second failure */
+    CHECK(th(st, t, 'a', "bob", now + 1000) == 0);
+    pt_throttle_free(t2);
+
+    /* names are not kept: the store holds only their hashes */
+    CHECK(!store_mentions(st, "carol") && !store_mentions(st, "erin"));
+
+    /* bounded: ended records are pruned, live ones are not */
+    unsigned before = th_records(st), deleted = 0, total = 0;
     char name[32];
-    for (int i = 0; i < 200000; i++) {
-        snprintf(name, sizeof name, "u%d", i);
-        pt_throttle_reserve(t, name, now + 2000 + i / 1000);
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof name, "flood%d", i);
+        th(st, t, 'r', name, now + 2000);
     }
-    for (int i = 0; i < 5; i++)
-        pt_throttle_reserve(t, "dave", now + 2500);
-    CHECK(blocked(t, "dave", now + 2500));
-    CHECK(pt_throttle_retry_after(NULL, "x", now) == 0);
-    CHECK(pt_throttle_reserve(NULL, "x", now) == 0);
+    CHECK(th_records(st) == before + 100);
+    CHECK(pt_throttle_prune_some(&deleted, st, now + 2000, 1000) == 0);
+    CHECK_MSG(deleted == before, "pruned %u of %u ended records", deleted, before);
+    CHECK(th_records(st) == 100); /* the flood's windows are still open */
+    for (int i = 0; i < 20 && th_records(st) > 0; i++) {
+        CHECK(pt_throttle_prune_some(&deleted, st, now + 2900, 16) == 0);
+        CHECK(deleted <= 16); /* never more than it looked at */
+        total += deleted;
+    }
+    CHECK_MSG(th_records(st) == 0 && total == 100, "%u left, %u pruned", th_records(st), total);
     pt_throttle_free(t);
+    pt_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
 }
 
-/* Many threads reserving at once for one name: exactly the limit get
- * through, however the calls interleave. */
+/* Many threads (as many nodes) reserving at once for one name: exactly the
+ * limit get through, however the calls interleave. */
 #define RACE_THREADS 8
-#define RACE_TRIES   50
+#define RACE_TRIES   12
 
 typedef struct race_ctx {
+    pt_store *st;
     pt_throttle *t;
     pthread_barrier_t *go;
     int allowed;
@@ -184,33 +301,40 @@ static void *race_worker(void *v)
     race_ctx *c = v;
     pthread_barrier_wait(c->go);
     for (int i = 0; i < RACE_TRIES; i++)
-        if (pt_throttle_reserve(c->t, "mallory", 5000) == 0)
+        if (th(c->st, c->t, 'r', "mallory", 5000) == 0)
             c->allowed++;
     return NULL;
 }
 
 static void test_throttle_race(void)
 {
-    pt_throttle *t = NULL;
+    char dir[] = "/tmp/pt-throttle-race-XXXXXX";
+    pt_store *st = open_tmp_store(dir);
+    unsigned char secret[PT_THROTTLE_SECRET_LEN] = {1};
+    pt_throttle *t[RACE_THREADS] = {0};
     pthread_barrier_t go;
-    pthread_t th[RACE_THREADS];
+    pthread_t thr[RACE_THREADS];
     race_ctx c[RACE_THREADS];
-    CHECK(pt_throttle_new(&t, 5, 900) == 0);
-    if (!t)
+    if (!st)
         return;
     pthread_barrier_init(&go, NULL, RACE_THREADS);
     for (int i = 0; i < RACE_THREADS; i++) {
-        c[i] = (race_ctx){t, &go, 0};
-        pthread_create(&th[i], NULL, race_worker, &c[i]);
+        CHECK(pt_throttle_new(&t[i], 'u', 5, 900, secret) == 0);
+        c[i] = (race_ctx){st, t[i], &go, 0};
+        pthread_create(&thr[i], NULL, race_worker, &c[i]);
     }
     int allowed = 0;
     for (int i = 0; i < RACE_THREADS; i++) {
-        pthread_join(th[i], NULL);
+        pthread_join(thr[i], NULL);
         allowed += c[i].allowed;
+        pt_throttle_free(t[i]);
     }
     CHECK_MSG(allowed == 5, "%d attempts got through, want 5", allowed);
     pthread_barrier_destroy(&go);
-    pt_throttle_free(t);
+    pt_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -460,40 +584,56 @@ static void test_login_guard(void)
     pt_config_defaults(&cfg);
     cfg.login_max_failures = 3;
     cfg.login_max_failures_per_address = 4;
-    pt_login_guard *g = NULL;
+    pt_login_guard *g = NULL, *g2 = NULL;
     pt_login_attempt a;
-    int64_t now = 5000000, secs;
-    CHECK(pt_login_guard_new(&g, &cfg) == 0);
+    int64_t now = 5000000, secs, w = -1;
+    char dir[] = "/tmp/pt-guard-XXXXXX";
+    pt_store *st = open_tmp_store(dir);
+    if (!st)
+        return;
+    CHECK(pt_login_guard_new(&g, &cfg, st) == 0);
     if (!g)
         return;
     char name[32];
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "spray%d", i);
-        CHECK(pt_login_guard_reserve(g, &a, name, "10.0.0.1", now) == 0);
+        CHECK((pt_login_guard_reserve(&w, g, &a, name, "10.0.0.1", now) == 0 && w == 0));
     }
     CHECK(pt_login_guard_locked(g, &a, now, &secs) != NULL && secs == 900);
-    CHECK(pt_login_guard_reserve(g, &a, "spray9", "10.0.0.1", now) > 0);
+    CHECK((pt_login_guard_reserve(&w, g, &a, "spray9", "10.0.0.1", now) == 0 && w > 0));
     CHECK(a.locked && strcmp(a.locked, "address") == 0);
-    CHECK(pt_login_guard_reserve(g, &a, "spray9", "10.0.0.2", now) == 0);
+    CHECK((pt_login_guard_reserve(&w, g, &a, "spray9", "10.0.0.2", now) == 0 && w == 0));
 
     /* owner signs in from .5; an attacker at .6 locks the username */
-    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0);
-    pt_login_guard_success(g, &a, now);
+    CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.5", now) == 0 && w == 0));
+    CHECK(pt_login_guard_success(g, &a, now) == 0);
     for (int i = 0; i < 3; i++)
-        CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) == 0);
-    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) > 0);
+        CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.6", now) == 0 && w == 0));
+    CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.6", now) == 0 && w > 0));
     CHECK(a.locked && strcmp(a.locked, "username") == 0);
-    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.7", now) > 0);
-    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0 && a.known);
-    pt_login_guard_success(g, &a, now);
+    CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.7", now) == 0 && w > 0));
+    CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.5", now) == 0 && w == 0) && a.known);
+    CHECK(pt_login_guard_success(g, &a, now) == 0);
     /* the owner's success does not clear the attacker's lock */
-    CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.6", now) > 0);
+    CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.6", now) == 0 && w > 0));
     /* a released attempt is not a failure */
     for (int i = 0; i < 10; i++) {
-        CHECK(pt_login_guard_reserve(g, &a, "owner", "10.0.0.5", now) == 0);
-        pt_login_guard_release(g, &a, now);
+        CHECK((pt_login_guard_reserve(&w, g, &a, "owner", "10.0.0.5", now) == 0 && w == 0));
+        CHECK(pt_login_guard_release(g, &a, now) == 0);
     }
+    /* A second guard on the same store (another node) sees the locks:
+     * the attacker's lock on the username and the owner's known client. */
+    CHECK(pt_login_guard_new(&g2, &cfg, st) == 0);
+    CHECK(g2 && pt_login_guard_reserve(&w, g2, &a, "owner", "10.0.0.6", now) == 0 && w > 0);
+    CHECK(g2 && pt_login_guard_reserve(&w, g2, &a, "owner", "10.0.0.5", now) == 0 && w == 0 &&
+          a.known);
+    CHECK(g2 && pt_login_guard_reserve(&w, g2, &a, "spray9", "10.0.0.1", now) == 0 && w > 0);
+    pt_login_guard_free(g2);
     pt_login_guard_free(g);
+    pt_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
 }
 
 int main(void)

@@ -269,8 +269,15 @@ static void test_etag(void)
     pt_res_error(res, PT_ETOOBIG);
     CHECK(problem_status(res, "payload_too_large") == 413);
     pt_error_set("secret internals");
-    pt_res_error(res, PT_EIO);
+    pt_res_error(res, PT_ERR);
     CHECK(problem_status(res, "internal_error") == 500);
+    CHECK(strstr(pt_res_body(res, NULL), "secret internals") == NULL);
+    /* the store out of reach (a database restart): 503, try again, and
+     * the database's error text stays in the log */
+    pt_error_set("store: postgres: connection lost: secret internals");
+    pt_res_error(res, PT_EIO);
+    CHECK(problem_status(res, "unavailable") == 503);
+    CHECK(strcmp(pt_res_get_header(res, "Retry-After"), "1") == 0);
     CHECK(strstr(pt_res_body(res, NULL), "secret internals") == NULL);
     pt_res_problem(res, 401, "unauthorized", "no");
     CHECK(strcmp(pt_res_get_header(res, "WWW-Authenticate"), "Bearer") == 0);
