@@ -652,7 +652,14 @@ int pt_ph_org_get(portico_txn *t, json_t **out)
         *out = NULL;
     if (!t || !out)
         return PORTICO_EINVAL;
-    return pt_ph_result(pt_org_get(out, t->txn, t->ctx->org));
+    /* A new reference the portlet owns (and may change): a copy of what
+     * the store shares between readers. */
+    json_t *rec = NULL;
+    int err = pt_org_get(&rec, t->txn, t->ctx->org);
+    if (err == 0 && !(*out = json_deep_copy(rec)))
+        err = PT_ENOMEM;
+    json_decref(rec);
+    return pt_ph_result(err);
 }
 
 int pt_ph_audit(portico_txn *t, const char *action, const char *target, const json_t *before,

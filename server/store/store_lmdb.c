@@ -884,6 +884,17 @@ static int lmdb_ping(pt_store *base)
     return 0;
 }
 
+/* A read transaction sees the data as of the last commit before it
+ * began, and LMDB numbers commits, so that number names its snapshot. */
+static int lmdb_snapshot_id(pt_txn *base, uint64_t *out)
+{
+    lmdb_txn *txn = (lmdb_txn *)base;
+    if (txn->write)
+        return PT_EINVAL;
+    *out = (uint64_t)mdb_txn_id(txn->txn);
+    return 0;
+}
+
 static const pt_store_ops lmdb_ops = {
     .name = "lmdb",
     .close = lmdb_close,
@@ -898,4 +909,5 @@ static const pt_store_ops lmdb_ops = {
     .put = lmdb_put,
     .del = lmdb_del,
     .scan = lmdb_scan,
+    .snapshot_id = lmdb_snapshot_id,
 };

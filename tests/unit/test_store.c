@@ -523,6 +523,137 @@ static void test_json(pt_store *s)
     CHECK(pt_store_read(s, json_get_cb, &jc) == PT_EIO && jc.out == NULL);
 }
 
+/* ---- decoded records shared within a read snapshot ---------------------- */
+
+typedef struct cache_ctx {
+    json_int_t v;    /* write: the value to store */
+    json_t *out;     /* read: the record (a new reference) */
+    json_t *again;   /* read: the same record read a second time */
+    bool mutate;     /* read: change the record (what a buggy reader does) */
+    size_t bad;      /* read: pt_store_cache_verify's count */
+    pt_store *store; /* the store a writer thread writes */
+} cache_ctx;
+
+static int cache_put_cb(pt_txn *txn, void *ctx)
+{
+    cache_ctx *cc = ctx;
+    json_t *rec = json_pack("{s:I}", "v", cc->v);
+    int rc = pt_txn_put_json(txn, PT_T_ORGS, "cached", 6, rec);
+    json_decref(rec);
+    return rc;
+}
+
+static int cache_get_cb(pt_txn *txn, void *ctx)
+{
+    cache_ctx *cc = ctx;
+    json_decref(cc->out);
+    json_decref(cc->again);
+    cc->out = cc->again = NULL;
+    int rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &cc->out);
+    if (rc == 0)
+        rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &cc->again);
+    if (rc == 0 && cc->mutate)
+        json_object_set_new(cc->out, "v", json_integer(-1));
+    if (rc == 0)
+        rc = pt_store_cache_verify(txn, &cc->bad);
+    return rc;
+}
+
+static json_int_t cache_value(const json_t *rec)
+{
+    return json_integer_value(json_object_get(rec, "v"));
+}
+
+/* A write transaction's records are its own: changing one and aborting
+ * leaves what readers get untouched. */
+static int cache_write_scribble_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    json_t *rec = NULL;
+    int rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &rec);
+    if (rc == 0)
+        json_object_set_new(rec, "v", json_integer(999));
+    json_decref(rec);
+    return rc == 0 ? PT_ECONFLICT : rc;
+}
+
+static void *cache_writer_thread(void *arg)
+{
+    cache_ctx *cc = arg;
+    if (pt_store_write(cc->store, cache_put_cb, cc) != 0)
+        cc->v = -2;
+    return NULL;
+}
+
+/*
+ * pt_txn_get_json hands every read of one LMDB snapshot on a thread the
+ * same decoded record; what must hold: a write is seen by the next read
+ * on the same thread, a snapshot that began before a write keeps its own
+ * data, a writer's records are private, and a reader that changes a
+ * shared record is caught by pt_store_cache_verify.
+ */
+static void test_json_cache(pt_store *s)
+{
+    bool lmdb = strcmp(pt_store_backend(s), "lmdb") == 0;
+    cache_ctx cc = {.v = 1, .store = s};
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 1 && cache_value(cc.again) == 1);
+    if (lmdb)
+        CHECK_MSG(cc.out == cc.again, "one snapshot decodes a record once");
+    CHECK(cc.bad == 0);
+
+    /* read, write, read on the same thread: the new value */
+    cc.v = 2;
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK_MSG(cache_value(cc.out) == 2, "read after write sees %lld",
+              (long long)cache_value(cc.out));
+
+    /* a snapshot held across another thread's write keeps its data; the
+     * next snapshot has the write */
+    pt_txn *snap = NULL;
+    json_t *old = NULL, *now = NULL;
+    CHECK(pt_store_snapshot_begin(s, &snap) == 0);
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &old) == 0);
+    cc.v = 3;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, cache_writer_thread, &cc) == 0);
+    pthread_join(th, NULL);
+    CHECK(cc.v == 3);
+    json_decref(old);
+    old = NULL;
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &old) == 0);
+    CHECK_MSG(cache_value(old) == 2, "an older snapshot sees %lld", (long long)cache_value(old));
+    pt_store_snapshot_end(snap);
+    CHECK(pt_store_snapshot_begin(s, &snap) == 0);
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &now) == 0);
+    CHECK_MSG(cache_value(now) == 3, "a new snapshot sees %lld", (long long)cache_value(now));
+    pt_store_snapshot_end(snap);
+    json_decref(old);
+    json_decref(now);
+
+    /* a writer changing its copy and aborting changes nothing for readers */
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(pt_store_write(s, cache_write_scribble_cb, NULL) == PT_ECONFLICT);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 3 && cc.bad == 0);
+
+    /* a reader that changes a shared record is reported */
+    cc.mutate = true;
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    cc.mutate = false;
+    if (lmdb)
+        CHECK_MSG(cc.bad == 1, "a changed shared record found %zu times", cc.bad);
+    /* a new snapshot drops the damaged copy */
+    cc.v = 4;
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 4 && cc.bad == 0);
+    json_decref(cc.out);
+    json_decref(cc.again);
+}
+
 static void test_keys(void)
 {
     pt_key a, b;
@@ -1008,6 +1139,7 @@ static int run_postgres(const char *admin)
         test_scan_ff(s);
         test_seq(s, url);
         test_json(s);
+        test_json_cache(s);
         test_stat_backup(s);
         pt_store_close(s);
         s = open_store(url, 0);
@@ -1055,6 +1187,7 @@ int main(void)
         test_scan_ff(s);
         test_seq(s, dir);
         test_json(s);
+        test_json_cache(s);
         test_stat_backup(s);
         pt_store_close(s);
 
