@@ -394,7 +394,11 @@ int pt_store_cache_verify(pt_txn *txn, size_t *bad)
  * against the stored text when they hand it out again, and abort if a
  * caller changed it, so the test suite finds such a caller.
  */
-int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out)
+/* The decoded record of key: this thread's shared copy for the snapshot,
+ * else decoded from *known (its stored text, when the caller has it) or
+ * from a get. */
+static int json_shared(pt_txn *txn, pt_table t, const void *key, size_t klen, const pt_val *known,
+                       json_t **out)
 {
     pt_val v = {NULL, 0};
     pt_json_cache_tag tag;
@@ -411,12 +415,34 @@ int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_
         *out = json_incref(hit);
         return 0;
     }
-    int rc = pt_txn_get(txn, t, key, klen, &v);
+    int rc = 0;
+    if (known)
+        v = *known;
+    else
+        rc = pt_txn_get(txn, t, key, klen, &v);
     if (rc == 0)
         rc = json_decode(out, &v);
     if (rc == 0 && cached)
         pt_json_cache_add(&tag, t, key, klen, *out, v.len);
     return rc;
+}
+
+/*
+ * Read transactions share one decoded copy of each record per snapshot
+ * and thread (store_cache.h): the result is then the cache's object with
+ * a new reference, which the caller must not change.  Builds with
+ * PT_STORE_CACHE_VERIFY (the sanitizer build) check every shared record
+ * against the stored text when they hand it out again, and abort if a
+ * caller changed it, so the test suite finds such a caller.
+ */
+int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out)
+{
+    return json_shared(txn, t, key, klen, NULL, out);
+}
+
+int pt_txn_json_of(pt_txn *txn, pt_table t, const pt_val *key, const pt_val *val, json_t **out)
+{
+    return json_shared(txn, t, key->data, key->len, val, out);
 }
 
 int pt_txn_put_json(pt_txn *txn, pt_table t, const void *key, size_t klen, const json_t *val)

@@ -149,6 +149,9 @@ int pt_txn_next_seq(pt_txn *txn, const char *name, uint64_t *out);
  */
 int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out);
 int pt_txn_put_json(pt_txn *txn, pt_table t, const void *key, size_t klen, const json_t *val);
+/* The decoded value of a record a scan of t handed over (key, val), shared
+ * like pt_txn_get_json's: never changed, released with json_decref. */
+int pt_txn_json_of(pt_txn *txn, pt_table t, const pt_val *key, const pt_val *val, json_t **out);
 
 /*
  * Keys.  A key is built into a caller buffer; parts are joined with a NUL
