@@ -905,10 +905,9 @@ static bool client_keeps_alive(struct mg_connection *conn)
 /*
  * Status line, headers and body go out in one buffer and one mg_write:
  * fewer syscalls and no partially-written responses interleaved with
- * Nagle delays.
+ * Nagle delays.  The answer is assembled in *b_out (emptied first; the
+ * caller keeps or frees its memory: a worker reuses one).
  */
-/* Assembles the answer in *b (emptied first; the caller keeps or frees
- * its memory) and writes it with one mg_write. */
 static void send_response(struct mg_connection *conn, const pt_req *req, pt_res *res, buf *b_out)
 {
     int status = res->status ? res->status : 500;
