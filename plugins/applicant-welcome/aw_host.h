@@ -23,7 +23,6 @@
 #ifndef AW_HOST_H
 #define AW_HOST_H
 
-#include "aw_batch.h"
 #include "aw_records.h"
 #include "aw_view.h"
 
@@ -36,10 +35,8 @@
 #define AW_KEY_TARGETS   "targets"
 #define AW_KEY_STAMP     "stamp"
 
-/* What init() keeps (ctx->state): the group-commit queue of interaction
- * writes and the cache of applicant views. */
+/* What init() keeps (ctx->state): the cache of applicant views. */
 typedef struct aw_state {
-    aw_batch *batch;
     aw_view_cache *views;
 } aw_state;
 

@@ -22,17 +22,19 @@ static int targets_txn(portico_txn *txn, void *arg)
 }
 
 typedef struct interaction_write {
+    const portico_host *h;
     const char *user, *target, *action, *date;
     char hash[17];
 } interaction_write;
 
 /* The event counter always moves; the people counter and the pair
  * registry only when this person's marker for the day is new (an insert
- * that finds the marker means they were counted already).  Runs in a
- * batch that may hold other applicants' interactions (aw_batch.c). */
-static int interaction_txn(const portico_host *h, portico_txn *txn, void *arg)
+ * that finds the marker means they were counted already).  The host
+ * commits concurrent writes together (one sync for many requests). */
+static int interaction_txn(portico_txn *txn, void *arg)
 {
     interaction_write *w = arg;
+    const portico_host *h = w->h;
     char key[PORTICO_KEY_MAX + 1];
     int rc = h->key(key, sizeof key, "n", "i", w->date, w->hash, w->action, NULL);
     if (rc == PORTICO_OK)
@@ -88,11 +90,9 @@ int aw_route_interaction(portico_ctx *ctx)
     char date[11], at[21];
     aw_today(ctx, date);
     aw_now(ctx, at);
-    interaction_write w = {ctx->caller->username, target, action, date, {0}};
+    interaction_write w = {h, ctx->caller->username, target, action, date, {0}};
     aw_target_hash(w.hash, target);
-    aw_batch_item item = {.fn = interaction_txn, .arg = &w};
-    const aw_state *st = ctx->state;
-    rc = aw_batch_write(ctx, st ? st->batch : NULL, &item);
+    rc = h->write(ctx, interaction_txn, &w);
     if (rc == PORTICO_OK)
         h->respond_json(ctx, 201,
                         json_pack("{s:s, s:s, s:s, s:s}", "target", target, "action", action,

@@ -127,7 +127,7 @@ static const portico_route routes[] = {
 
 /* Refuses a host of another major, or one whose table is too short to
  * hold everything this portlet calls (all of it is ABI 2.0).  The state
- * is the group-commit queue of interaction writes and the view cache. */
+ * is the view cache. */
 static int aw_init(portico_ctx *ctx, void **state)
 {
     *state = NULL;
@@ -137,11 +137,8 @@ static int aw_init(portico_ctx *ctx, void **state)
     aw_state *st = calloc(1, sizeof *st);
     if (st == NULL)
         return PORTICO_ENOMEM;
-    st->batch = aw_batch_new();
     st->views = aw_view_cache_new();
-    if (st->batch == NULL || st->views == NULL) {
-        aw_batch_free(st->batch);
-        aw_view_cache_free(st->views);
+    if (st->views == NULL) {
         free(st);
         return PORTICO_ENOMEM;
     }
@@ -154,7 +151,6 @@ static void aw_shutdown(portico_ctx *ctx)
     aw_state *st = ctx->state;
     if (st == NULL)
         return;
-    aw_batch_free(st->batch);
     aw_view_cache_free(st->views);
     free(st);
 }

@@ -400,12 +400,19 @@ typedef struct org_read {
     json_t *org;
 } org_read;
 
+/* r->org is the caller's own copy: org_out() adds to it, and what the
+ * store hands to a reader is shared (pt_txn_get_json). */
 static int org_read_txn(pt_txn *txn, void *ctx)
 {
     org_read *r = ctx;
+    json_t *rec = NULL;
     json_decref(r->org);
     r->org = NULL;
-    return pt_org_get(&r->org, txn, r->id);
+    int err = pt_org_get(&rec, txn, r->id);
+    if (err == 0 && !(r->org = json_deep_copy(rec)))
+        err = PT_ENOMEM;
+    json_decref(rec);
+    return err;
 }
 
 static void orgs_list(pt_req *req, pt_res *res, void *ud)

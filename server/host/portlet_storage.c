@@ -355,6 +355,7 @@ bool pt_portlet_record_valid(const void *key, size_t klen, const void *val, size
 /* ---- scans and pages ------------------------------------------------------------ */
 
 typedef struct scan_call {
+    pt_txn *txn;
     size_t scope_len; /* bytes of "org\0portlet\0" to strip */
     portico_scan_fn fn;
     void *arg;
@@ -372,10 +373,12 @@ static int scan_trampoline(const pt_val *key, const pt_val *val, void *arg)
     user[n] = '\0';
     if (user[0] == '\0' || value_is_bytes(val))
         return 0; /* counters and bytes are not part of a JSON walk */
-    json_t *v = json_loadb(val->data, val->len, JSON_DECODE_ANY, NULL);
-    if (!v)
-        return PT_EIO;
-    int rc = s->fn(user, v, s->arg);
+    /* The callback gets a const value (borrowed): the store's shared copy. */
+    json_t *v = NULL;
+    int rc = pt_txn_json_of(s->txn, PT_T_PORTLET_DATA, key, val, &v);
+    if (rc < 0)
+        return rc;
+    rc = s->fn(user, v, s->arg);
     json_decref(v);
     if (rc == PORTICO_ESTOP)
         return PT_ESTOP;
@@ -404,7 +407,7 @@ int pt_ph_scan(portico_txn *t, const char *prefix, const char *after, bool rever
             pt_key_build(&aft, t->ctx->org, txn_portlet(t), after, NULL) < 0)
             return PORTICO_EINVAL;
     }
-    scan_call s = {scope.len, fn, arg, 0};
+    scan_call s = {t->txn, scope.len, fn, arg, 0};
     int err = pt_txn_scan(t->txn, PT_T_PORTLET_DATA, pfx.buf, pfx.len, has_after ? aft.buf : NULL,
                           has_after ? aft.len : 0, reverse, scan_trampoline, &s);
     if (s.result)
@@ -652,7 +655,14 @@ int pt_ph_org_get(portico_txn *t, json_t **out)
         *out = NULL;
     if (!t || !out)
         return PORTICO_EINVAL;
-    return pt_ph_result(pt_org_get(out, t->txn, t->ctx->org));
+    /* A new reference the portlet owns (and may change): a copy of what
+     * the store shares between readers. */
+    json_t *rec = NULL;
+    int err = pt_org_get(&rec, t->txn, t->ctx->org);
+    if (err == 0 && !(*out = json_deep_copy(rec)))
+        err = PT_ENOMEM;
+    json_decref(rec);
+    return pt_ph_result(err);
 }
 
 int pt_ph_audit(portico_txn *t, const char *action, const char *target, const json_t *before,

@@ -914,9 +914,10 @@ static bool client_keeps_alive(struct mg_connection *conn)
 /*
  * Status line, headers and body go out in one buffer and one mg_write:
  * fewer syscalls and no partially-written responses interleaved with
- * Nagle delays.
+ * Nagle delays.  The answer is assembled in *b_out (emptied first; the
+ * caller keeps or frees its memory: a worker reuses one).
  */
-static void send_response(struct mg_connection *conn, const pt_req *req, pt_res *res)
+static void send_response(struct mg_connection *conn, const pt_req *req, pt_res *res, buf *b_out)
 {
     int status = res->status ? res->status : 500;
     bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
@@ -930,10 +931,11 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
     gmtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 
-    buf b = {0};
-    bool ok = buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, status_title(status), date);
+    buf *b = b_out;
+    b->len = 0;
+    bool ok = buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, status_title(status), date);
     if (!no_body) {
-        ok = ok && buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+        ok = ok && buf_printf(b, "Content-Type: %s\r\nContent-Length: %zu\r\n",
                               res->ctype ? res->ctype : "text/plain", res->len);
     }
     /* Every answer (errors and health too) is not stored by default: API
@@ -944,31 +946,30 @@ static void send_response(struct mg_connection *conn, const pt_req *req, pt_res 
     for (size_t i = 0; i < res->nhdrs; i++)
         own_cc = own_cc || strcasecmp(res->hdrs[i].name, "Cache-Control") == 0;
     if (!own_cc)
-        ok = ok && buf_printf(&b, "Cache-Control: no-store\r\n");
-    ok = ok && buf_printf(&b, "X-Content-Type-Options: nosniff\r\n");
+        ok = ok && buf_printf(b, "Cache-Control: no-store\r\n");
+    ok = ok && buf_printf(b, "X-Content-Type-Options: nosniff\r\n");
     for (size_t i = 0; i < res->nhdrs; i++)
-        ok = ok && buf_printf(&b, "%s: %s\r\n", res->hdrs[i].name, res->hdrs[i].value);
+        ok = ok && buf_printf(b, "%s: %s\r\n", res->hdrs[i].name, res->hdrs[i].value);
     if (req->id[0])
-        ok = ok && buf_printf(&b, "X-Request-Id: %s\r\n", req->id);
+        ok = ok && buf_printf(b, "X-Request-Id: %s\r\n", req->id);
     if (!keep)
-        ok = ok && buf_printf(&b, "Connection: close\r\n");
+        ok = ok && buf_printf(b, "Connection: close\r\n");
     else if (mg_get_request_info(conn)->http_version &&
              strcmp(mg_get_request_info(conn)->http_version, "1.0") == 0)
-        ok = ok && buf_printf(&b, "Connection: keep-alive\r\n");
-    ok = ok && buf_add(&b, "\r\n", 2);
+        ok = ok && buf_printf(b, "Connection: keep-alive\r\n");
+    ok = ok && buf_add(b, "\r\n", 2);
     /* HEAD gets the GET answer's headers, Content-Length included. */
     const char *method = mg_get_request_info(conn)->request_method;
     if (!no_body && res->len && !(method && strcmp(method, "HEAD") == 0))
-        ok = ok && buf_add(&b, res->body, res->len);
+        ok = ok && buf_add(b, res->body, res->len);
     if (ok) {
-        mg_write(conn, b.p, b.len);
+        mg_write(conn, b->p, b->len);
     } else {
         static const char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: "
                                   "0\r\nConnection: close\r\n\r\n";
         mg_disable_connection_keep_alive(conn);
         mg_write(conn, oom, sizeof(oom) - 1);
     }
-    free(b.p);
 }
 
 /*
@@ -1158,6 +1159,64 @@ static size_t body_cap(const pt_config *cfg, const pt_req *req)
     return want < cfg->bulk_body_max ? want : cfg->bulk_body_max;
 }
 
+/*
+ * Each CivetWeb worker keeps its request record (about 2.7 KB) and the
+ * buffer answers are assembled in, instead of a calloc and a growing
+ * realloc per request: with many workers, glibc's arenas were a visible
+ * cost.  Freed by a pthread key destructor when the worker exits; an
+ * answer buffer that grew past WORKER_OUT_KEEP is given back at once so
+ * one large answer does not stay pinned in every worker.
+ */
+#define WORKER_OUT_KEEP (64 * 1024)
+
+typedef struct worker_mem {
+    pt_req req;
+    buf out;
+} worker_mem;
+
+static pthread_key_t worker_key;
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+static _Thread_local worker_mem *tl_worker;
+
+static void worker_mem_free(void *p)
+{
+    worker_mem *m = p;
+    if (!m)
+        return;
+    free(m->out.p);
+    free(m);
+    if (tl_worker == m)
+        tl_worker = NULL;
+}
+
+static void worker_key_create(void)
+{
+    (void)pthread_key_create(&worker_key, worker_mem_free);
+}
+
+static worker_mem *worker_mem_get(void)
+{
+    if (tl_worker)
+        return tl_worker;
+    pthread_once(&worker_once, worker_key_create);
+    worker_mem *m = calloc(1, sizeof(*m));
+    if (m && pthread_setspecific(worker_key, m) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return tl_worker = m;
+}
+
+static void worker_out_trim(buf *b)
+{
+    b->len = 0;
+    if (b->cap > WORKER_OUT_KEEP) {
+        free(b->p);
+        b->p = NULL;
+        b->cap = 0;
+    }
+}
+
 static int on_request(struct mg_connection *conn, void *ud)
 {
     pt_http *h = ud;
@@ -1165,16 +1224,20 @@ static int on_request(struct mg_connection *conn, void *ud)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const struct mg_request_info *ri = mg_get_request_info(conn);
 
-    pt_req *req = calloc(1, sizeof(*req));
+    worker_mem *mem = worker_mem_get();
     pt_res res = {0};
-    if (!req) {
+    if (!mem) {
+        buf b = {0};
         res_fail_oom(&res);
         res.close = true;
         pt_req dummy = {.path = "/"};
-        send_response(conn, &dummy, &res);
+        send_response(conn, &dummy, &res, &b);
+        free(b.p);
         res_reset(&res);
         return 500;
     }
+    pt_req *req = &mem->req;
+    memset(req, 0, sizeof(*req));
     req->app = h->app;
     req->conn = conn;
     req->method = (char *)ri->request_method;
@@ -1208,7 +1271,8 @@ static int on_request(struct mg_connection *conn, void *ud)
             answer_unrouted(req, &res);
     }
     cors_headers(req, &res);
-    send_response(conn, req, &res);
+    send_response(conn, req, &res, &mem->out);
+    worker_out_trim(&mem->out);
     if (res.close && !framing)
         drain_body(conn); /* a body of unknown length is not drained */
 
@@ -1230,11 +1294,23 @@ static int on_request(struct mg_connection *conn, void *ud)
 
     size_t body_len = req->body ? req->body_len : 0;
     req_release(req);
-    free(req);
     res_reset(&res);
     /* A large body leaves its parse in this thread's arena: give it back. */
     pt_heap_after_request(body_len);
     return status;
+}
+
+/*
+ * Authentication is Portico's own (bearer tokens, in run_routed).  With no
+ * authorization handler CivetWeb looks for an .htpasswd file beside the
+ * path on every request (a stat of "/.htpasswd"); this one admits every
+ * request to on_request, so the file system is never consulted.
+ */
+static int on_civetweb_auth(struct mg_connection *conn, void *ud)
+{
+    (void)conn;
+    (void)ud;
+    return 1;
 }
 
 /* The methods a Portico route can have (HEAD and OPTIONS answered for
@@ -1297,7 +1373,9 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
                        errmsg && *errmsg ? errmsg : "the request could not be read");
     }
     res.close = true;
-    send_response(conn, &req, &res);
+    buf b = {0};
+    send_response(conn, &req, &res, &b);
+    free(b.p);
     res_reset(&res);
     return 0;
 }
@@ -1365,6 +1443,7 @@ int pt_http_start(pt_http **out, struct pt_app *app)
         return PT_EIO;
     }
     mg_set_request_handler(h->ctx, "/", on_request, h);
+    mg_set_auth_handler(h->ctx, "/", on_civetweb_auth, NULL);
 
     struct mg_server_port ports[4];
     int n = mg_get_server_ports(h->ctx, 4, ports);

@@ -32,7 +32,9 @@
 
 /* ---- accounts ---------------------------------------------------------- */
 
-/* New reference, or PT_ENOTFOUND. */
+/* New reference, or PT_ENOTFOUND.  These getters (account, org, person)
+ * hand a read transaction a shared record that must not be changed
+ * (pt_txn_get_json); json_deep_copy it to change it. */
 int pt_account_get(json_t **out, pt_txn *txn, const char *username);
 int pt_account_put(pt_txn *txn, const json_t *account);
 /* Creates the account if new (with the given password hash, and org as

@@ -7,7 +7,11 @@
  */
 #include "store/store_backend.h"
 
+#include "base/log.h"
+#include "store/store_cache.h"
+
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +40,10 @@ bool pt_store_is_url(const char *where)
            (strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0);
 }
 
+/* Generations name open stores for the record cache, which must never
+ * take a store opened later at a freed store's address for the old one. */
+static atomic_uint_fast64_t store_gen_next = 1;
+
 int pt_store_open(pt_store **out, const char *where, const pt_store_options *opts)
 {
     *out = NULL;
@@ -43,15 +51,19 @@ int pt_store_open(pt_store **out, const char *where, const pt_store_options *opt
         pt_error_set("store: no data directory");
         return PT_EINVAL;
     }
-    if (pt_store_is_url(where))
-        return pt_store_pg_open(out, where, opts);
-    return pt_store_lmdb_open(out, where, opts);
+    int rc = pt_store_is_url(where) ? pt_store_pg_open(out, where, opts)
+                                    : pt_store_lmdb_open(out, where, opts);
+    if (rc == 0)
+        (*out)->gen = atomic_fetch_add(&store_gen_next, 1);
+    return rc;
 }
 
 void pt_store_close(pt_store *store)
 {
-    if (store)
-        store->ops->close(store);
+    if (!store)
+        return;
+    pt_json_cache_drop_store(store->gen);
+    store->ops->close(store);
 }
 
 const char *pt_store_backend(const pt_store *store)
@@ -328,21 +340,123 @@ int pt_txn_next_seq(pt_txn *txn, const char *name, uint64_t *out)
     return 0;
 }
 
-int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out)
+/*
+ * The cache tag of a read transaction whose backend names its snapshot;
+ * false for a write (it must see its own changes and hand out records the
+ * caller may change) and for a backend without stable snapshot ids.
+ */
+static bool txn_cache_tag(pt_txn *txn, pt_json_cache_tag *tag)
 {
-    pt_val v = {NULL, 0};
-    *out = NULL;
-    int rc = pt_txn_get(txn, t, key, klen, &v);
-    if (rc != 0)
-        return rc;
+    const pt_store_ops *ops = txn->store->ops;
+    if (txn->write || !ops->snapshot_id || ops->snapshot_id(txn, &tag->snapshot) != 0)
+        return false;
+    tag->store_gen = txn->store->gen;
+    return true;
+}
+
+static int json_decode(json_t **out, const pt_val *v)
+{
     json_error_t jerr;
-    json_t *j = json_loadb(v.data, v.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (j == NULL) {
+    *out = json_loadb(v->data, v->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (*out == NULL) {
         pt_error_set("store: stored value is not JSON: %s", jerr.text);
         return PT_EIO;
     }
-    *out = j;
     return 0;
+}
+
+typedef struct verify_ctx {
+    pt_txn *txn;
+    size_t bad;
+} verify_ctx;
+
+/* One cached record against a fresh decode of the stored text. */
+static int verify_entry(pt_table t, const void *key, size_t klen, const json_t *val, void *arg)
+{
+    verify_ctx *vc = arg;
+    pt_val v = {NULL, 0};
+    json_t *fresh = NULL;
+    if (pt_txn_get(vc->txn, t, key, klen, &v) != 0 || json_decode(&fresh, &v) != 0 ||
+        !json_equal(fresh, (json_t *)val)) {
+        pt_log_error("store",
+                     "a cached %s record was changed by a reader (shared records are "
+                     "read-only)",
+                     pt_table_name(t));
+        vc->bad++;
+    }
+    json_decref(fresh);
+    return 0;
+}
+
+int pt_store_cache_verify(pt_txn *txn, size_t *bad)
+{
+    pt_json_cache_tag tag;
+    verify_ctx vc = {txn, 0};
+    *bad = 0;
+    if (!txn_cache_tag(txn, &tag))
+        return 0;
+    int rc = pt_json_cache_each(&tag, verify_entry, &vc);
+    *bad = vc.bad;
+    return rc;
+}
+
+/*
+ * Read transactions share one decoded copy of each record per snapshot
+ * and thread (store_cache.h): the result is then the cache's object with
+ * a new reference, which the caller must not change.  Builds with
+ * PT_STORE_CACHE_VERIFY (the sanitizer build) check every shared record
+ * against the stored text when they hand it out again, and abort if a
+ * caller changed it, so the test suite finds such a caller.
+ */
+/* The decoded record of key: this thread's shared copy for the snapshot,
+ * else decoded from *known (its stored text, when the caller has it) or
+ * from a get. */
+static int json_shared(pt_txn *txn, pt_table t, const void *key, size_t klen, const pt_val *known,
+                       json_t **out)
+{
+    pt_val v = {NULL, 0};
+    pt_json_cache_tag tag;
+    *out = NULL;
+    bool cached = txn_cache_tag(txn, &tag);
+    json_t *hit = cached ? pt_json_cache_find(&tag, t, key, klen) : NULL;
+    if (hit) {
+#ifdef PT_STORE_CACHE_VERIFY
+        verify_ctx vc = {txn, 0};
+        verify_entry(t, key, klen, hit, &vc);
+        if (vc.bad)
+            abort();
+#endif
+        *out = json_incref(hit);
+        return 0;
+    }
+    int rc = 0;
+    if (known)
+        v = *known;
+    else
+        rc = pt_txn_get(txn, t, key, klen, &v);
+    if (rc == 0)
+        rc = json_decode(out, &v);
+    if (rc == 0 && cached)
+        pt_json_cache_add(&tag, t, key, klen, *out, v.len);
+    return rc;
+}
+
+/*
+ * Read transactions share one decoded copy of each record per snapshot
+ * and thread (store_cache.h): the result is then the cache's object with
+ * a new reference, which the caller must not change.  Builds with
+ * PT_STORE_CACHE_VERIFY (the sanitizer build) check every shared record
+ * against the stored text when they hand it out again, and abort if a
+ * caller changed it, so the test suite finds such a caller.
+ */
+int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out)
+{
+    return json_shared(txn, t, key, klen, NULL, out);
+}
+
+int pt_txn_json_of(pt_txn *txn, pt_table t, const pt_val *key, const pt_val *val, json_t **out)
+{
+    return json_shared(txn, t, key->data, key->len, val, out);
 }
 
 int pt_txn_put_json(pt_txn *txn, pt_table t, const void *key, size_t klen, const json_t *val)

@@ -152,9 +152,18 @@ int pt_txn_scan(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const 
 /* Next value of a named 64-bit counter in PT_T_META (starts at 1). */
 int pt_txn_next_seq(pt_txn *txn, const char *name, uint64_t *out);
 
-/* JSON convenience: get/put a value stored as compact JSON text. */
+/*
+ * JSON convenience: get/put a value stored as compact JSON text.
+ * In a read transaction *out may be shared (the same decoded record is
+ * handed to every read of that snapshot on this thread): it is a new
+ * reference to release with json_decref, but it must not be changed --
+ * json_deep_copy it first.  In a write transaction it is the caller's own.
+ */
 int pt_txn_get_json(pt_txn *txn, pt_table t, const void *key, size_t klen, json_t **out);
 int pt_txn_put_json(pt_txn *txn, pt_table t, const void *key, size_t klen, const json_t *val);
+/* The decoded value of a record a scan of t handed over (key, val), shared
+ * like pt_txn_get_json's: never changed, released with json_decref. */
+int pt_txn_json_of(pt_txn *txn, pt_table t, const pt_val *key, const pt_val *val, json_t **out);
 
 /*
  * Keys.  A key is built into a caller buffer; parts are joined with a NUL
@@ -181,6 +190,10 @@ const char *pt_table_name(pt_table t);
 /* Current value of a named counter without advancing it (0 if it was
  * never advanced), for readers that compare it with a remembered value. */
 int pt_txn_get_seq(pt_txn *txn, const char *name, uint64_t *out);
+/* Checks every record this thread shares for txn's snapshot (see
+ * pt_txn_get_json) against the stored text; *bad = how many a reader
+ * changed (each is logged).  For tests and the sanitizer build. */
+int pt_store_cache_verify(pt_txn *txn, size_t *bad);
 /* True for a transaction run by pt_store_write(). */
 bool pt_txn_is_write(const pt_txn *txn);
 

@@ -30,10 +30,17 @@ typedef struct pt_store_ops {
     int (*put_many)(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n);
     int (*scan)(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
+    /* Optional.  *out = an id naming exactly the data a read transaction
+     * sees: two read transactions with the same id see the same records
+     * (LMDB: the id of the last transaction committed before it began).
+     * Decoded records are then shared between them (store_cache.h).
+     * NULL, or an error: no stable id, records are decoded per read. */
+    int (*snapshot_id)(pt_txn *txn, uint64_t *out);
 } pt_store_ops;
 
 struct pt_store {
     const pt_store_ops *ops;
+    uint64_t gen; /* unique per store opened in this process (set by store.c) */
 };
 
 struct pt_txn {

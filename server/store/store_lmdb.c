@@ -3,6 +3,8 @@
  * directory (the default backend).
  *
  * Locking, in the order taken:
+ *   q_lock (mutex)      - the group-commit queue (lmdb_write); never held
+ *                         while a transaction runs.
  *   write_lock (mutex)  - one writer at a time in this process; LMDB would
  *                         serialise writers anyway, but holding our own
  *                         mutex lets the writer resize the map safely.
@@ -24,6 +26,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +45,11 @@ typedef struct lmdb_store {
     MDB_dbi dbi[PT_T__COUNT];
     pthread_mutex_t write_lock;
     pthread_rwlock_t map_lock;
+    /* group commit (lmdb_write): queued writes, oldest first */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct write_item *q_head, **q_tail;
+    bool q_leader;
     size_t map_size_max;
 } lmdb_store;
 
@@ -424,6 +432,9 @@ int pt_store_lmdb_open(pt_store **out, const char *dir, const pt_store_options *
     s->base.ops = &lmdb_ops;
     s->map_size_max = o.map_size_max;
     pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_cond, NULL);
+    s->q_tail = &s->q_head;
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -476,6 +487,8 @@ fail:
         mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->map_lock);
     pthread_mutex_destroy(&s->write_lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_cond);
     free(s);
     return rc;
 }
@@ -488,6 +501,8 @@ static void lmdb_close(pt_store *base)
     mdb_env_close(store->env);
     pthread_rwlock_destroy(&store->map_lock);
     pthread_mutex_destroy(&store->write_lock);
+    pthread_mutex_destroy(&store->q_lock);
+    pthread_cond_destroy(&store->q_cond);
     free(store);
 }
 
@@ -532,11 +547,146 @@ static void lmdb_snapshot_end(pt_txn *base)
     free(txn);
 }
 
+/* ---- group commit ---------------------------------------------------- */
+
 /*
- * Runs fn until it commits.  Not allowed from inside another transaction
- * callback on the same thread (PT_ECONFLICT).  A full map (reported by any put inside fn or
- * by the commit itself) aborts, grows the map and re-runs fn from scratch,
- * which is why store.h asks write callbacks to be repeatable.
+ * Every acknowledged write is synced to disk, and one sync per request
+ * caps write throughput at the disk's sync rate.  So concurrent
+ * pt_store_write() callers queue here; the first to find no leader becomes
+ * it, takes up to PT_GROUP_MAX queued writes and commits them in one
+ * transaction (one sync), each in a nested transaction of its own so one
+ * caller's failure aborts only its own changes.  Every caller returns only
+ * after the commit holding its write, so an acknowledged write is still a
+ * durable one.  Callbacks of a group run on the leader's thread; an error
+ * detail (thread-local) is carried back to its caller.
+ */
+#define PT_GROUP_MAX 64
+
+typedef struct write_item {
+    pt_txn_fn fn;
+    void *ctx;
+    int rc;
+    bool done;
+    struct write_item *next;
+    char err[256];
+} write_item;
+
+static void item_fail(write_item *it, int rc)
+{
+    it->rc = rc;
+    snprintf(it->err, sizeof(it->err), "%s", pt_error_last());
+}
+
+/* Runs one caller's fn in a transaction nested in parent; *regrow when
+ * the map is full (the whole group must then run again in a bigger one). */
+static void item_run_nested(lmdb_txn *parent, write_item *it, bool *regrow)
+{
+    lmdb_txn c = *parent;
+    c.map_full = false;
+    int mrc = mdb_txn_begin(parent->store->env, parent->txn, 0, &c.txn);
+    if (mrc != 0) {
+        item_fail(it, map_err(mrc, "beginning nested transaction"));
+        return;
+    }
+    it->rc = it->fn(&c.base, it->ctx);
+    if (c.map_full) {
+        mdb_txn_abort(c.txn);
+        *regrow = true;
+        return;
+    }
+    if (it->rc != 0) {
+        item_fail(it, it->rc);
+        mdb_txn_abort(c.txn);
+        return;
+    }
+    mrc = mdb_txn_commit(c.txn);
+    if (mrc == MDB_MAP_FULL)
+        *regrow = true;
+    else if (mrc != 0)
+        item_fail(it, map_err(mrc, "committing nested transaction"));
+}
+
+static void group_fail(write_item *items, int rc)
+{
+    for (write_item *it = items; it; it = it->next)
+        if (it->rc == 0)
+            item_fail(it, rc);
+}
+
+/*
+ * Commits a group until it fits the map.  A group of one runs its fn in
+ * the transaction itself (nothing to isolate it from).
+ */
+static void group_commit(lmdb_store *store, write_item *items)
+{
+    bool single = items->next == NULL;
+    pthread_mutex_lock(&store->write_lock);
+    for (;;) {
+        lmdb_txn t;
+        int rc = txn_begin(store, true, &t);
+        if (rc != 0) {
+            group_fail(items, rc);
+            break;
+        }
+        bool regrow = false, any_ok = false;
+        for (write_item *it = items; it && !regrow; it = it->next) {
+            it->rc = 0;
+            it->err[0] = '\0';
+            if (single) {
+                it->rc = it->fn(&t.base, it->ctx);
+                regrow = t.map_full;
+                if (it->rc != 0 && !regrow)
+                    item_fail(it, it->rc);
+            } else {
+                item_run_nested(&t, it, &regrow);
+            }
+            any_ok = any_ok || it->rc == 0;
+        }
+        if (regrow || !any_ok) {
+            mdb_txn_abort(t.txn);
+            shared_unlock(store);
+            if (!regrow)
+                break;
+            if ((rc = resize_map(store, true)) != 0) {
+                group_fail(items, rc);
+                break;
+            }
+            continue;
+        }
+        int mrc = mdb_txn_commit(t.txn);
+        shared_unlock(store);
+        if (mrc == MDB_MAP_FULL) {
+            if ((rc = resize_map(store, true)) != 0) {
+                group_fail(items, rc);
+                break;
+            }
+            continue;
+        }
+        if (mrc != 0)
+            group_fail(items, map_err(mrc, "committing"));
+        break;
+    }
+    pthread_mutex_unlock(&store->write_lock);
+}
+
+/* Unlinks up to PT_GROUP_MAX queued writes, oldest first (q_lock held). */
+static write_item *queue_take(lmdb_store *store)
+{
+    write_item *head = store->q_head, *last = head;
+    for (size_t n = 1; n < PT_GROUP_MAX && last->next; n++)
+        last = last->next;
+    store->q_head = last->next;
+    if (!store->q_head)
+        store->q_tail = &store->q_head;
+    last->next = NULL;
+    return head;
+}
+
+/*
+ * Runs fn until it commits (in a group, see above).  Not allowed from
+ * inside another transaction callback on the same thread (PT_ECONFLICT).
+ * A full map aborts, grows the map and re-runs the callbacks from
+ * scratch, which is why store.h asks write callbacks to be repeatable.
  */
 static int lmdb_write(pt_store *base, pt_txn_fn fn, void *ctx)
 {
@@ -551,50 +701,39 @@ static int lmdb_write(pt_store *base, pt_txn_fn fn, void *ctx)
         return PT_ECONFLICT;
     }
     /* A writer may need the map_lock exclusive to grow the map; waiting for
-     * the write mutex while holding it shared could deadlock against it. */
+     * the group while holding it shared could deadlock against it. */
     if (h->depth > 0) {
         pt_error_set("store: write transaction inside a read transaction");
         return PT_ECONFLICT;
     }
-    pthread_mutex_lock(&store->write_lock);
     h->writing = true;
-
-    int rc;
-    for (;;) {
-        lmdb_txn t;
-        rc = txn_begin(store, true, &t);
-        if (rc != 0)
-            break;
-        rc = fn(&t.base, ctx);
-        if (t.map_full) {
-            mdb_txn_abort(t.txn);
-            shared_unlock(store);
-            rc = resize_map(store, true);
-            if (rc != 0)
-                break;
+    write_item me = {.fn = fn, .ctx = ctx};
+    pthread_mutex_lock(&store->q_lock);
+    *store->q_tail = &me;
+    store->q_tail = &me.next;
+    while (!me.done) {
+        if (store->q_leader) {
+            pthread_cond_wait(&store->q_cond, &store->q_lock);
             continue;
         }
-        if (rc != 0) {
-            mdb_txn_abort(t.txn);
-            shared_unlock(store);
-            break;
+        store->q_leader = true;
+        write_item *group = queue_take(store);
+        pthread_mutex_unlock(&store->q_lock);
+        group_commit(store, group);
+        pthread_mutex_lock(&store->q_lock);
+        for (write_item *it = group, *next; it; it = next) {
+            next = it->next;
+            it->done = true;
         }
-        int mrc = mdb_txn_commit(t.txn);
-        shared_unlock(store);
-        if (mrc == MDB_MAP_FULL) {
-            rc = resize_map(store, true);
-            if (rc != 0)
-                break;
-            continue;
-        }
-        rc = map_err(mrc, "committing");
-        break;
+        store->q_leader = false;
+        pthread_cond_broadcast(&store->q_cond);
     }
-
+    pthread_mutex_unlock(&store->q_lock);
     h->writing = false;
     held_release(h);
-    pthread_mutex_unlock(&store->write_lock);
-    return rc;
+    if (me.rc != 0)
+        pt_error_set("%s", me.err);
+    return me.rc;
 }
 
 /* Counts the reader lines mdb_reader_list() prints (header lines aside). */
@@ -884,6 +1023,17 @@ static int lmdb_ping(pt_store *base)
     return 0;
 }
 
+/* A read transaction sees the data as of the last commit before it
+ * began, and LMDB numbers commits, so that number names its snapshot. */
+static int lmdb_snapshot_id(pt_txn *base, uint64_t *out)
+{
+    lmdb_txn *txn = (lmdb_txn *)base;
+    if (txn->write)
+        return PT_EINVAL;
+    *out = (uint64_t)mdb_txn_id(txn->txn);
+    return 0;
+}
+
 static const pt_store_ops lmdb_ops = {
     .name = "lmdb",
     .close = lmdb_close,
@@ -898,4 +1048,5 @@ static const pt_store_ops lmdb_ops = {
     .put = lmdb_put,
     .del = lmdb_del,
     .scan = lmdb_scan,
+    .snapshot_id = lmdb_snapshot_id,
 };

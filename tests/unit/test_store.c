@@ -650,6 +650,216 @@ static void test_json(pt_store *s)
     CHECK(pt_store_read(s, json_get_cb, &jc) == PT_EIO && jc.out == NULL);
 }
 
+/* ---- decoded records shared within a read snapshot ---------------------- */
+
+typedef struct cache_ctx {
+    json_int_t v;    /* write: the value to store */
+    json_t *out;     /* read: the record (a new reference) */
+    json_t *again;   /* read: the same record read a second time */
+    bool mutate;     /* read: change the record (what a buggy reader does) */
+    size_t bad;      /* read: pt_store_cache_verify's count */
+    pt_store *store; /* the store a writer thread writes */
+} cache_ctx;
+
+static int cache_put_cb(pt_txn *txn, void *ctx)
+{
+    cache_ctx *cc = ctx;
+    json_t *rec = json_pack("{s:I}", "v", cc->v);
+    int rc = pt_txn_put_json(txn, PT_T_ORGS, "cached", 6, rec);
+    json_decref(rec);
+    return rc;
+}
+
+static int cache_get_cb(pt_txn *txn, void *ctx)
+{
+    cache_ctx *cc = ctx;
+    json_decref(cc->out);
+    json_decref(cc->again);
+    cc->out = cc->again = NULL;
+    int rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &cc->out);
+    if (rc == 0)
+        rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &cc->again);
+    if (rc == 0 && cc->mutate)
+        json_object_set_new(cc->out, "v", json_integer(-1));
+    if (rc == 0)
+        rc = pt_store_cache_verify(txn, &cc->bad);
+    return rc;
+}
+
+static json_int_t cache_value(const json_t *rec)
+{
+    return json_integer_value(json_object_get(rec, "v"));
+}
+
+/* A write transaction's records are its own: changing one and aborting
+ * leaves what readers get untouched. */
+static int cache_write_scribble_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    json_t *rec = NULL;
+    int rc = pt_txn_get_json(txn, PT_T_ORGS, "cached", 6, &rec);
+    if (rc == 0)
+        json_object_set_new(rec, "v", json_integer(999));
+    json_decref(rec);
+    return rc == 0 ? PT_ECONFLICT : rc;
+}
+
+static void *cache_writer_thread(void *arg)
+{
+    cache_ctx *cc = arg;
+    if (pt_store_write(cc->store, cache_put_cb, cc) != 0)
+        cc->v = -2;
+    return NULL;
+}
+
+/*
+ * pt_txn_get_json hands every read of one LMDB snapshot on a thread the
+ * same decoded record; what must hold: a write is seen by the next read
+ * on the same thread, a snapshot that began before a write keeps its own
+ * data, a writer's records are private, and a reader that changes a
+ * shared record is caught by pt_store_cache_verify.
+ */
+static void test_json_cache(pt_store *s)
+{
+    bool lmdb = strcmp(pt_store_backend(s), "lmdb") == 0;
+    cache_ctx cc = {.v = 1, .store = s};
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 1 && cache_value(cc.again) == 1);
+    if (lmdb)
+        CHECK_MSG(cc.out == cc.again, "one snapshot decodes a record once");
+    CHECK(cc.bad == 0);
+
+    /* read, write, read on the same thread: the new value */
+    cc.v = 2;
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK_MSG(cache_value(cc.out) == 2, "read after write sees %lld",
+              (long long)cache_value(cc.out));
+
+    /* a snapshot held across another thread's write keeps its data; the
+     * next snapshot has the write */
+    pt_txn *snap = NULL;
+    json_t *old = NULL, *now = NULL;
+    CHECK(pt_store_snapshot_begin(s, &snap) == 0);
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &old) == 0);
+    cc.v = 3;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, cache_writer_thread, &cc) == 0);
+    pthread_join(th, NULL);
+    CHECK(cc.v == 3);
+    json_decref(old);
+    old = NULL;
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &old) == 0);
+    CHECK_MSG(cache_value(old) == 2, "an older snapshot sees %lld", (long long)cache_value(old));
+    pt_store_snapshot_end(snap);
+    CHECK(pt_store_snapshot_begin(s, &snap) == 0);
+    CHECK(snap && pt_txn_get_json(snap, PT_T_ORGS, "cached", 6, &now) == 0);
+    CHECK_MSG(cache_value(now) == 3, "a new snapshot sees %lld", (long long)cache_value(now));
+    pt_store_snapshot_end(snap);
+    json_decref(old);
+    json_decref(now);
+
+    /* a writer changing its copy and aborting changes nothing for readers */
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(pt_store_write(s, cache_write_scribble_cb, NULL) == PT_ECONFLICT);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 3 && cc.bad == 0);
+
+    /* a reader that changes a shared record is reported */
+    cc.mutate = true;
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    cc.mutate = false;
+    if (lmdb)
+        CHECK_MSG(cc.bad == 1, "a changed shared record found %zu times", cc.bad);
+    /* a new snapshot drops the damaged copy */
+    cc.v = 4;
+    CHECK(pt_store_write(s, cache_put_cb, &cc) == 0);
+    CHECK(pt_store_read(s, cache_get_cb, &cc) == 0);
+    CHECK(cache_value(cc.out) == 4 && cc.bad == 0);
+    json_decref(cc.out);
+    json_decref(cc.again);
+}
+
+/* ---- group commit: concurrent writers share commits, not failures ------- */
+
+#define GROUP_THREADS 8
+#define GROUP_WRITES  60
+
+typedef struct group_ctx {
+    pt_store *s;
+    int thread;
+    int i;
+    int wrong; /* results or error details that were not this writer's */
+} group_ctx;
+
+/* Every fifth write fails after putting its key: the put must not stay. */
+static int group_write_cb(pt_txn *txn, void *ctx)
+{
+    group_ctx *g = ctx;
+    char key[32];
+    snprintf(key, sizeof key, "g/%d/%03d", g->thread, g->i);
+    int rc = pt_txn_put(txn, PT_T_META, key, strlen(key), "x", 1);
+    if (rc == 0 && g->i % 5 == 0) {
+        pt_error_set("writer %d write %d refused", g->thread, g->i);
+        return PT_ECONFLICT;
+    }
+    return rc;
+}
+
+static void *group_thread(void *arg)
+{
+    group_ctx *g = arg;
+    for (g->i = 0; g->i < GROUP_WRITES; g->i++) {
+        int rc = pt_store_write(g->s, group_write_cb, g);
+        char want[64];
+        snprintf(want, sizeof want, "writer %d write %d refused", g->thread, g->i);
+        if (g->i % 5 == 0 ? rc != PT_ECONFLICT || strcmp(pt_error_last(), want) != 0 : rc != 0)
+            g->wrong++;
+    }
+    return NULL;
+}
+
+static int group_count_cb(const pt_val *key, const pt_val *val, void *ctx)
+{
+    (void)val;
+    int *counts = ctx;
+    int t = 0, i = 0;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*s", (int)key->len, (const char *)key->data);
+    if (sscanf(buf, "g/%d/%d", &t, &i) == 2 && t >= 0 && t < GROUP_THREADS)
+        counts[t] += i % 5 == 0 ? 1000 : 1; /* a refused write that stayed counts big */
+    return 0;
+}
+
+static int group_scan_cb(pt_txn *txn, void *ctx)
+{
+    return pt_txn_scan(txn, PT_T_META, "g/", 2, NULL, 0, false, group_count_cb, ctx);
+}
+
+/*
+ * Writers on many threads at once (what the server does): each gets its
+ * own result and error detail, a refused write leaves nothing behind even
+ * when it shared a commit with others, and every accepted write is there.
+ */
+static void test_group_commit(pt_store *s)
+{
+    pthread_t th[GROUP_THREADS];
+    group_ctx g[GROUP_THREADS];
+    for (int t = 0; t < GROUP_THREADS; t++) {
+        g[t] = (group_ctx){s, t, 0, 0};
+        CHECK(pthread_create(&th[t], NULL, group_thread, &g[t]) == 0);
+    }
+    for (int t = 0; t < GROUP_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        CHECK_MSG(g[t].wrong == 0, "writer %d got %d wrong results", t, g[t].wrong);
+    }
+    int counts[GROUP_THREADS] = {0};
+    CHECK(pt_store_read(s, group_scan_cb, counts) == 0);
+    for (int t = 0; t < GROUP_THREADS; t++)
+        CHECK_MSG(counts[t] == GROUP_WRITES - GROUP_WRITES / 5, "writer %d: %d", t, counts[t]);
+}
+
 static void test_keys(void)
 {
     pt_key a, b;
@@ -1137,6 +1347,8 @@ static int run_postgres(const char *admin)
         test_scan_ff(s);
         test_seq(s, url);
         test_json(s);
+        test_json_cache(s);
+        test_group_commit(s);
         test_stat_backup(s);
         pt_store_close(s);
         s = open_store(url, 0);
@@ -1186,6 +1398,8 @@ int main(void)
         test_scan_ff(s);
         test_seq(s, dir);
         test_json(s);
+        test_json_cache(s);
+        test_group_commit(s);
         test_stat_backup(s);
         pt_store_close(s);
 
