@@ -66,5 +66,6 @@ int cmd_demo(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_portlet(cli *c, int argc, char **argv);
+int cmd_keys(cli *c, int argc, char **argv);
 
 #endif

@@ -74,6 +74,14 @@ const char cli_usage_text[] =
                                                                       "      verify every record "
                                                                       "of the store and print "
                                                                       "counts\n"
+                                                                      "  keys list [--json]\n"
+                                                                      "      the signing keys: kid, "
+                                                                      "state (current, next, "
+                                                                      "previous), times\n"
+                                                                      "  keys rotate [--force]\n"
+                                                                      "      next key signs, current "
+                                                                      "only verifies, a new next; "
+                                                                      "nodes follow within 30 s\n"
                                                                       "  backup DEST_DIR\n"
                                                                       "      consistent copy of "
                                                                       "the store (and the signing "
@@ -126,6 +134,7 @@ static const struct {
 } commands[] = {
     {"org", cmd_org},   {"person", cmd_person}, {"import", cmd_import}, {"token", cmd_token},
     {"demo", cmd_demo}, {"check", cmd_check},   {"backup", cmd_backup}, {"portlet", cmd_portlet},
+    {"keys", cmd_keys},
 };
 
 int main(int argc, char **argv)
