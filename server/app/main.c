@@ -140,10 +140,7 @@ int main(int argc, char **argv)
     so.map_size = app.cfg.map_size;
     so.map_size_max = app.cfg.map_size_max;
     so.max_readers = app.cfg.num_threads + 16;
-    /* An installation from before the store kept the signing keys has
-     * jwt-private.pem beside its store: seeing it without a store means
-     * the data was lost. */
-    so.used_marker = PT_KEYS_PRIVATE_PEM_FILE;
+    so.used_marker = PT_STORE_USED_MARKER; /* a marker without a store: data was lost */
     /* --store names a PostgreSQL database; the data directory is still
      * where a key from before the store kept keys is imported from. */
     const char *where = app.cfg.store[0] ? app.cfg.store : app.cfg.data_dir;

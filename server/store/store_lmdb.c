@@ -18,6 +18,8 @@
  */
 #include "store/store_backend.h"
 
+#include "base/log.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -298,6 +300,30 @@ static lmdb_meta meta_read(const unsigned char *page, size_t avail)
     return m;
 }
 
+/*
+ * Leaves the used-directory marker beside a store that opened, so that a
+ * later start can tell "data.mdb lost" from "fresh directory".  Failing to
+ * write it only weakens that check, so it is logged, not fatal.
+ */
+static void marker_create(const char *dir, const char *name)
+{
+    static const char text[] = "This directory holds a Portico LMDB store (data.mdb); "
+                               "see README, Storage.\n";
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            pt_log_warn("store", "cannot create %s: %s", path, strerror(errno));
+        return;
+    }
+    if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1) || fsync(fd) != 0)
+        pt_log_warn("store", "cannot write %s: %s", path, strerror(errno));
+    close(fd);
+}
+
 int pt_store_file_check(const char *dir, const char *used_marker)
 {
     char path[4096], marker[4096];
@@ -468,6 +494,8 @@ int pt_store_lmdb_open(pt_store **out, const char *dir, const pt_store_options *
     rc = open_tables(s);
     if (rc != 0)
         goto fail;
+    if (o.used_marker)
+        marker_create(dir, o.used_marker);
     *out = &s->base;
     return 0;
 

@@ -49,7 +49,7 @@ int cli_open(cli *c, bool create)
     pt_store_options o = PT_STORE_OPTIONS_INIT;
     o.map_size = c->cfg.map_size;
     o.map_size_max = c->cfg.map_size_max;
-    o.used_marker = "jwt-private.pem"; /* as porticod: keys without a store */
+    o.used_marker = PT_STORE_USED_MARKER; /* as porticod */
     if (pt_store_open(&c->store, c->data_dir, &o) < 0)
         return cli_fail("cannot open the store in %s: %s", c->data_dir, cli_detail());
     return 0;
