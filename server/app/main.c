@@ -159,6 +159,7 @@ int main(int argc, char **argv)
     app.cursor_secret_set = true;
     if (pt_keys_open(&app.keys, app.store, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
+    pt_keys_set_intervals(app.keys, app.cfg.keys_refresh_secs, PT_KEYS_UNKNOWN_KID_MS);
     if (pt_login_guard_new(&app.login_guard, &app.cfg) < 0)
         return fail(&app, "cannot create the login throttle");
     /* Each Argon2id holds pwhash_mem for its run: bound how many run at

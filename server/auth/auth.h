@@ -39,7 +39,7 @@ int pt_routes_auth(struct pt_app *app);
  * (keys_store.c): a `current` key signs, a `next` key is published before
  * it signs anything, and a `previous` key still verifies the tokens it
  * signed.  Each process holds a ring (keyring.c): the set as last read,
- * re-read every PT_KEYS_REFRESH_SECS and when a token names a kid the
+ * re-read every PT_KEYS_REFRESH_SECS (config keys_refresh_secs) and when a token names a kid the
  * ring does not know (at most once per PT_KEYS_UNKNOWN_KID_MS), so a
  * rotation made by `portico keys rotate` reaches every node without a
  * restart.  Private key material is never logged or served.
@@ -73,6 +73,10 @@ int pt_keys_jwks_text(char **out, size_t *len, pt_keys *k);
 json_t *pt_keys_jwks(pt_keys *k);
 /* The kid of the key that signs now. */
 int pt_keys_current_kid(char *out, size_t n, pt_keys *k);
+/* Grows by one each time a re-read drops a key: tokens verified with it
+ * must not be served from the token cache any more (pt_token_cache_sync).
+ * Re-reads first when the period has passed. */
+uint64_t pt_keys_epoch(pt_keys *k);
 
 /*
  * Rotation, in one write transaction: the previous key is dropped,
@@ -124,6 +128,10 @@ void pt_token_cache_free(pt_token_cache *c);
 bool pt_token_cache_get(pt_token_cache *c, const char *token, int64_t now, pt_token_claims *out);
 /* Remembers a token that has just verified. */
 void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_claims *claims);
+/* Empties the cache when key_epoch (pt_keys_epoch) differs from the one
+ * it was filled under: a key was dropped, and with it every token it
+ * signed, however long the token said it would last. */
+void pt_token_cache_sync(pt_token_cache *c, uint64_t key_epoch);
 
 /* ---- passwords (password.c) -------------------------------------------- */
 

@@ -36,6 +36,7 @@ struct pt_keys {
     pt_store *store;
     pthread_mutex_t reload_lock; /* one reloader at a time */
     _Atomic int64_t last_reload_ms, last_unknown_ms;
+    _Atomic uint64_t epoch; /* drops seen: see pt_keys_epoch */
     unsigned refresh_secs, unknown_kid_ms;
 };
 
@@ -46,13 +47,20 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Swaps in s (taking over its reference); the old set goes when unused. */
+/* Swaps in s (taking over its reference); the old set goes when unused.
+ * A key of the old set missing from s was dropped: the epoch moves on. */
 static void ring_swap(pt_keys *k, pt_keyset *s)
 {
     pthread_mutex_lock(&k->lock);
     pt_keyset *old = k->set;
     k->set = s;
     pthread_mutex_unlock(&k->lock);
+    for (size_t i = 0; old && i < old->n; i++) {
+        if (!pt_keyset_find(s, old->keys[i].kid, strlen(old->keys[i].kid))) {
+            atomic_fetch_add(&k->epoch, 1);
+            break;
+        }
+    }
     pt_keyset_release(old);
 }
 
@@ -105,13 +113,19 @@ static void ring_try_reload(pt_keys *k)
     pthread_mutex_unlock(&k->reload_lock);
 }
 
-/* The snapshot to use now (a reference: release it), re-read first when
- * the period has passed. */
-static pt_keyset *ring_acquire(pt_keys *k)
+/* A re-read when the period has passed (a clock read otherwise). */
+static void ring_maybe_reload(pt_keys *k)
 {
     if (k->store &&
         mono_ms() - atomic_load(&k->last_reload_ms) >= (int64_t)k->refresh_secs * 1000)
         ring_try_reload(k);
+}
+
+/* The snapshot to use now (a reference: release it), re-read first when
+ * the period has passed. */
+static pt_keyset *ring_acquire(pt_keys *k)
+{
+    ring_maybe_reload(k);
     pthread_mutex_lock(&k->lock);
     pt_keyset *s = k->set;
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
@@ -135,6 +149,7 @@ int pt_keys_open(pt_keys **out, pt_store *store, const char *data_dir)
     k->unknown_kid_ms = PT_KEYS_UNKNOWN_KID_MS;
     atomic_init(&k->last_reload_ms, mono_ms());
     atomic_init(&k->last_unknown_ms, 0);
+    atomic_init(&k->epoch, 0);
     if ((err = ring_reload(k)) < 0) {
         pt_keys_free(k);
         return err;
@@ -153,6 +168,16 @@ void pt_keys_free(pt_keys *k)
     pthread_mutex_destroy(&k->lock);
     pthread_mutex_destroy(&k->reload_lock);
     free(k);
+}
+
+/* Called for every authenticated request, cached token or not, so this
+ * is also where a node that serves only cached tokens re-reads. */
+uint64_t pt_keys_epoch(pt_keys *k)
+{
+    if (!k)
+        return 0;
+    ring_maybe_reload(k);
+    return atomic_load_explicit(&k->epoch, memory_order_acquire);
 }
 
 int pt_keys_reload(pt_keys *k)

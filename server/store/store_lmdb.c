@@ -679,8 +679,10 @@ static int dir_is_empty(const char *dir, bool *empty)
 }
 
 /*
- * mdb_env_copy2 runs its own read transaction, so it is bracketed by the
- * shared map_lock like any other; writers carry on meanwhile.
+ * mdb_env_copyfd2 runs its own read transaction, so it is bracketed by the
+ * shared map_lock like any other; writers carry on meanwhile.  The copy
+ * goes into a file we create with mode 0600 (mdb_env_copy2 would create it
+ * 0666 less the umask): it holds the signing keys too.
  */
 static int lmdb_backup(pt_store *base, const char *dir)
 {
@@ -696,11 +698,27 @@ static int lmdb_backup(pt_store *base, const char *dir)
         pt_error_set("store: backup directory %s is not empty", dir);
         return PT_EEXISTS;
     }
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        pt_error_set("store: bad backup directory path");
+        return PT_EINVAL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        pt_error_set("store: %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
     rc = shared_lock(store);
-    if (rc != 0)
+    if (rc != 0) {
+        close(fd);
         return rc;
-    int mrc = mdb_env_copy2(store->env, dir, MDB_CP_COMPACT);
+    }
+    int mrc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
     shared_unlock(store);
+    if (mrc == 0 && fsync(fd) != 0)
+        mrc = errno;
+    close(fd);
     return mrc ? map_err(mrc, "backup") : 0;
 }
 

@@ -3,7 +3,7 @@
  * store, shared by every porticod on it.
  *
  * Nothing here prints a private key.  A rotation is picked up by running
- * nodes within PT_KEYS_REFRESH_SECS, with no restart.
+ * nodes within their keys_refresh_secs (default 30), with no restart.
  */
 #include "auth/auth.h"
 #include "base/clock.h"
@@ -72,7 +72,8 @@ static int keys_rotate(cli *c, bool force)
         return cli_fail("not rotated: %s", cli_detail());
     if (err < 0)
         return cli_fail("keys rotate: %s", cli_detail());
-    printf("rotated; running porticod nodes pick it up within %d s\n", PT_KEYS_REFRESH_SECS);
+    printf("rotated; running porticod nodes pick it up within %u s (keys_refresh_secs)\n",
+           c->cfg.keys_refresh_secs);
     return keys_print(c->store, false);
 }
 
