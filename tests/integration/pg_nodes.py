@@ -4,22 +4,28 @@ Run by ctest as pg.integration.nodes through run_on_postgres.py, which sets
 PORTICO_TEST_STORE; this file starts and stops its own PostgreSQL so it can
 take it away under a running server.
 
-- Two nodes on one database (same signing keys): a person logged in on
-  node A uses the token on node B; logout on A is refused on B at once.
+- Two nodes on one database share the signing keys through it (node B's
+  data directory is empty: no key files are copied): a person logged in
+  on node A uses the token on node B; logout on A is refused on B at once.
   Each node keeps its own verified-token cache, but the session is still
   read from the store on every request, so the cache never outlives a
   logout.
 - The database going away: /readyz answers 503 and the API 503, without a
   hang; when it is back, both answer again with no restart of porticod.
+- `portico keys rotate` on the shared database: node B signs with the new
+  key without a restart, node A accepts B's new tokens, and tokens from
+  before work on both.
 """
 
+import json
 import os
-import shutil
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_fixture  # noqa: E402
+import test_keys  # noqa: E402
 from portico_harness import Server, PorticoTestCase  # noqa: E402
 
 
@@ -28,13 +34,13 @@ class TwoNodesTest(PorticoTestCase):
     def setUpClass(cls):
         cls.pg = pg_fixture.PgServer().start()
         url = cls.pg.create_db()
-        cls.node_a = Server(extra_args=["--store", url]).start()
-        os.makedirs(os.path.join(cls.node_a.tmp, "data-b"), exist_ok=True)
+        fast = {"keys_refresh_secs": 1}
+        cls.node_a = Server(extra_args=["--store", url], config=fast).start()
         data_b = os.path.join(cls.node_a.tmp, "data-b")
-        for f in ("jwt-private.pem", "jwt-public.pem"):
-            shutil.copy2(os.path.join(cls.node_a.data_dir, f), os.path.join(data_b, f))
-        cls.node_b = Server(extra_args=["--store", url], data_dir=data_b,
-                            admin_password=cls.node_a.admin_password).start()
+        os.makedirs(data_b, exist_ok=True)
+        # node B starts with nothing: the keys come from the database
+        cls.node_b = Server(extra_args=["--store", url], data_dir=data_b, config=fast,
+                            admin_password=cls.node_a.admin_password, key_file=False).start()
         cls.server = cls.node_a
 
     @classmethod
@@ -56,6 +62,10 @@ class TwoNodesTest(PorticoTestCase):
         return r.json
 
     def test_1_logout_on_a_is_refused_on_b(self):
+        self.assertEqual(os.listdir(self.node_b.data_dir), [], "node B wrote files")
+        ja = self.node_a.client().get("/.well-known/jwks.json").json
+        jb = self.node_b.client().get("/.well-known/jwks.json").json
+        self.assertEqual(ja, jb)
         login = self.admin_token(self.node_a)
         tok = login["access_token"]
         a, b = self.node_a.client(tok), self.node_b.client(tok)
@@ -89,6 +99,32 @@ class TwoNodesTest(PorticoTestCase):
         self.assertEqual(b.get("/api/v1/me").status, 200)
         self.assertIsNotNone(self.node_a.proc)
         self.assertIsNone(self.node_b.proc.poll())
+
+    def test_3_rotation_reaches_node_b_without_restart(self):
+        if not test_keys.cli_has_store_option():
+            self.skipTest("this portico CLI has no --store option yet")
+        before = self.admin_token(self.node_a)["access_token"]
+        old_kid = test_keys.kid_of(before)
+        rc, out, err = test_keys.run_cli(self.node_b, "keys", "rotate")
+        self.assertEqual(rc, 0, out + err)
+        rc, out, err = test_keys.run_cli(self.node_b, "keys", "list", "--json")
+        self.assertEqual(rc, 0, out + err)
+        states = {e["state"]: e["kid"] for e in json.loads(out)}
+        self.assertEqual(states["previous"], old_kid)
+        new_kid = states["current"]
+        deadline = time.time() + 15
+        while True:
+            tok = self.admin_token(self.node_b)["access_token"]
+            if test_keys.kid_of(tok) == new_kid or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(test_keys.kid_of(tok), new_kid, "node B still signs with the old key")
+        for node in (self.node_a, self.node_b):
+            self.assertEqual(node.client(tok).get("/api/v1/me").status, 200)
+            self.assertEqual(node.client(before).get("/api/v1/me").status, 200)
+        kids = {k["kid"] for k in
+                self.node_b.client().get("/.well-known/jwks.json").json["keys"]}
+        self.assertEqual(kids, set(states.values()))
 
 
 if __name__ == "__main__":
