@@ -116,8 +116,7 @@ static void ring_try_reload(pt_keys *k)
 /* A re-read when the period has passed (a clock read otherwise). */
 static void ring_maybe_reload(pt_keys *k)
 {
-    if (k->store &&
-        mono_ms() - atomic_load(&k->last_reload_ms) >= (int64_t)k->refresh_secs * 1000)
+    if (k->store && mono_ms() - atomic_load(&k->last_reload_ms) >= (int64_t)k->refresh_secs * 1000)
         ring_try_reload(k);
 }
 

@@ -28,11 +28,11 @@ typedef struct pt_signing_key {
     char kid[PT_KID_LEN];
     pt_key_state state;
     int64_t created_at, activated_at, retired_at; /* 0: not (yet) */
-    EVP_PKEY *pub;            /* derived from the private key */
-    EVP_MD_CTX *verify_tmpl;  /* DigestVerifyInit done once; copied per verify */
-    unsigned char *priv_pem;  /* the current key only: nothing else signs */
+    EVP_PKEY *pub;                                /* derived from the private key */
+    EVP_MD_CTX *verify_tmpl; /* DigestVerifyInit done once; copied per verify */
+    unsigned char *priv_pem; /* the current key only: nothing else signs */
     size_t priv_len;
-    char x[64], y[64];        /* JWKS coordinates */
+    char x[64], y[64]; /* JWKS coordinates */
 } pt_signing_key;
 
 /* One generation of the key set, never changed once built: verifiers

@@ -108,8 +108,12 @@ static int import_file(json_t **out, const char *data_dir, int64_t now)
         return PT_EINVAL;
     }
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? 0 : (pt_error_set("%s: %s", path, strerror(errno)), PT_EIO);
+    if (!f && errno == ENOENT)
+        return 0;
+    if (!f) {
+        pt_error_set("%s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
     char buf[PT_KEYS_PEM_MAX + 1];
     size_t n = fread(buf, 1, sizeof buf, f);
     int bad = ferror(f) || n == 0 || n > PT_KEYS_PEM_MAX;
@@ -157,9 +161,9 @@ int pt_keys_ensure(pt_store *store, const char *data_dir, int64_t now)
     if (!current && !(current = fresh_entry(PT_KEY_CURRENT, now)))
         return PT_ERR;
     json_t *next = fresh_entry(PT_KEY_NEXT, now);
-    json_t *record = next ? json_pack("{s:I, s:[o,o]}", "generation", (json_int_t)1, "keys",
-                                      current, next)
-                          : NULL;
+    json_t *record =
+        next ? json_pack("{s:I, s:[o,o]}", "generation", (json_int_t)1, "keys", current, next)
+             : NULL;
     if (!record) {
         record_free(current);
         return PT_ENOMEM;
@@ -214,8 +218,8 @@ static int rotate_txn(pt_txn *txn, void *vctx)
         goto done;
     }
     if (prev && !c->force) {
-        int64_t until = json_integer_value(json_object_get(prev, "retired_at")) +
-                        c->min_previous_secs;
+        int64_t until =
+            json_integer_value(json_object_get(prev, "retired_at")) + c->min_previous_secs;
         if (c->now < until) {
             pt_error_set("the previous key %s may still verify live tokens for %lld s; "
                          "rotating now would drop it (--force does it anyway)",
@@ -285,9 +289,9 @@ int pt_keys_list(json_t **out, pt_store *store)
         json_t *k = entry_in_state(keys, order[o]);
         if (!k)
             continue;
-        json_t *e = json_pack("{s:O, s:O, s:O}", "kid", json_object_get(k, "kid"), "state",
-                              json_object_get(k, "state"), "created_at",
-                              json_object_get(k, "created_at"));
+        json_t *e =
+            json_pack("{s:O, s:O, s:O}", "kid", json_object_get(k, "kid"), "state",
+                      json_object_get(k, "state"), "created_at", json_object_get(k, "created_at"));
         const char *opt[] = {"activated_at", "retired_at"};
         for (size_t i = 0; e && i < 2; i++) {
             if (json_object_get(k, opt[i]))

@@ -221,8 +221,8 @@ int pt_keyset_build(pt_keyset **out, const json_t *record)
     *out = NULL;
     json_t *keys = json_object_get(record, "keys");
     json_t *gen = json_object_get(record, "generation");
-    if (!json_is_array(keys) || json_array_size(keys) == 0 ||
-        json_array_size(keys) > PT_KEYS_MAX || !json_is_integer(gen)) {
+    if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > PT_KEYS_MAX ||
+        !json_is_integer(gen)) {
         pt_error_set("the stored signing key set is malformed");
         return PT_EINVAL;
     }

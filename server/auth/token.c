@@ -25,7 +25,6 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static void b64url(char *out, size_t outlen, const unsigned char *bin, size_t len)

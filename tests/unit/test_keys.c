@@ -61,7 +61,8 @@ static void token_kid(char *out, size_t n, const char *tok)
         return;
     hdr[hl] = 0;
     json_t *h = json_loads((char *)hdr, 0, NULL);
-    snprintf(out, n, "%s", json_string_value(json_object_get(h, "kid")) ?: "");
+    const char *k = json_string_value(json_object_get(h, "kid"));
+    snprintf(out, n, "%s", k ? k : "");
     json_decref(h);
 }
 
@@ -195,7 +196,9 @@ static void test_rotation(void)
     CHECK(k3[0] && strcmp(k3, k1) != 0 && strcmp(k3, k2) != 0);
 
     /* a signs with the old key until it re-reads; its tokens still verify */
+    uint64_t epoch = pt_keys_epoch(a);
     CHECK(pt_keys_reload(a) == 0);
+    CHECK(pt_keys_epoch(a) == epoch); /* nothing was dropped */
     char *t2 = sign(a);
     token_kid(got, sizeof got, t2);
     CHECK(strcmp(got, k2) == 0);
@@ -213,16 +216,29 @@ static void test_rotation(void)
     state_kid(got, sizeof got, st, "current");
     CHECK(strcmp(got, k3) == 0);
     state_kid(k4, sizeof k4, st, "next");
+    /* t1 verified before and sits in a token cache */
+    pt_token_cache *cache = NULL;
+    pt_token_claims cl;
+    CHECK(pt_token_cache_new(&cache, 64) == 0);
+    CHECK(pt_token_verify(&cl, a, ISS, AUD, t1, NOW + 10) == 0);
+    pt_token_cache_put(cache, t1, &cl);
+    pt_token_cache_sync(cache, pt_keys_epoch(a));
+    CHECK(pt_token_cache_get(cache, t1, NOW + 10, &cl));
     CHECK(pt_keys_reload(a) == 0);
+    CHECK(pt_keys_epoch(a) == epoch + 1); /* k1 was dropped */
     CHECK(jwks_count(a, NULL) == 3 && jwks_count(a, k1) == 0);
     CHECK(verify(a, t1) == PT_EINVAL); /* its key was dropped */
-    CHECK(verify(a, t2) == 0);         /* k2 is previous now */
+    /* ... and so the cache lets go of it too */
+    pt_token_cache_sync(cache, pt_keys_epoch(a));
+    CHECK(!pt_token_cache_get(cache, t1, NOW + 10, &cl));
+    pt_token_cache_free(cache);
+    CHECK(verify(a, t2) == 0); /* k2 is previous now */
     char *t3 = sign(a);
     token_kid(got, sizeof got, t3);
     CHECK(strcmp(got, k3) == 0);
 
-    /* b knows k3 (it was next at b's start... no: b holds generation 1,
-     * where k3 did not exist): the unknown kid makes b re-read once */
+    /* b still holds generation 1, where k3 did not exist: the unknown
+     * kid makes it re-read once, and then it verifies */
     CHECK(verify(b, t3) == 0);
     /* with the unknown-kid re-read rate-limited, a kid made since is
      * refused until b re-reads */
@@ -330,10 +346,10 @@ static int bump_txn(pt_txn *txn, void *unused)
 
 /*
  * Threads sign and verify while the set is rotated and re-read under
- * them, each re-read swapping in a new snapshot.  A token signed by a key that stays in the set (the previous one
- * is never dropped here: rotations are spaced) and tokens they sign
- * themselves must always verify; under ASan this also shows that no
- * snapshot is freed while a verifier still uses it.
+ * them, each re-read swapping in a new snapshot.  A token signed by a key that stays in the set
+ * (the previous one is never dropped here: rotations are spaced) and tokens they sign themselves
+ * must always verify; under ASan this also shows that no snapshot is freed while a verifier still
+ * uses it.
  */
 static void test_concurrent_reload(void)
 {

@@ -79,7 +79,8 @@ static int keys_rotate(cli *c, bool force)
 
 int cmd_keys(cli *c, int argc, char **argv)
 {
-    opt opts[] = {{"json", true, NULL, false}, {"force", true, NULL, false}, {NULL, false, NULL, false}};
+    opt opts[] = {
+        {"json", true, NULL, false}, {"force", true, NULL, false}, {NULL, false, NULL, false}};
     const char *pos[1];
     int npos, rc;
 

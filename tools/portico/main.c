@@ -66,6 +66,17 @@ const char cli_usage_text[] =
                                                                       "      print an access token "
                                                                       "for an integration (default "
                                                                       "ttl 900)\n"
+                                                                      "  keys list [--json]\n"
+                                                                      "      the signing keys: "
+                                                                      "kid, "
+                                                                      "state (current, next, "
+                                                                      "previous), times\n"
+                                                                      "  keys rotate [--force]\n"
+                                                                      "      next key signs, "
+                                                                      "current "
+                                                                      "only verifies, a new next; "
+                                                                      "nodes follow within "
+                                                                      "keys_refresh_secs\n"
                                                                       "  demo\n"
                                                                       "      load the demo "
                                                                       "organisation (idempotent) "
@@ -74,14 +85,6 @@ const char cli_usage_text[] =
                                                                       "      verify every record "
                                                                       "of the store and print "
                                                                       "counts\n"
-                                                                      "  keys list [--json]\n"
-                                                                      "      the signing keys: kid, "
-                                                                      "state (current, next, "
-                                                                      "previous), times\n"
-                                                                      "  keys rotate [--force]\n"
-                                                                      "      next key signs, current "
-                                                                      "only verifies, a new next; "
-                                                                      "nodes follow within 30 s\n"
                                                                       "  backup DEST_DIR\n"
                                                                       "      consistent copy of "
                                                                       "the store (and the signing "
@@ -132,9 +135,9 @@ static const struct {
     const char *name;
     int (*run)(cli *c, int argc, char **argv);
 } commands[] = {
-    {"org", cmd_org},   {"person", cmd_person}, {"import", cmd_import}, {"token", cmd_token},
-    {"demo", cmd_demo}, {"check", cmd_check},   {"backup", cmd_backup}, {"portlet", cmd_portlet},
-    {"keys", cmd_keys},
+    {"org", cmd_org},       {"person", cmd_person},   {"import", cmd_import},
+    {"token", cmd_token},   {"demo", cmd_demo},       {"check", cmd_check},
+    {"backup", cmd_backup}, {"portlet", cmd_portlet}, {"keys", cmd_keys},
 };
 
 int main(int argc, char **argv)
