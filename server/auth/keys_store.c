@@ -96,7 +96,7 @@ static json_t *fresh_entry(pt_key_state state, int64_t now)
  * tokens it issued stay valid.  A missing file is no error; an unreadable
  * or malformed one is (it was meant to be the key).
  */
-static int import_file(json_t **out, const char *data_dir, int64_t now)
+static int import_file(json_t **out, const char *data_dir, int64_t now, bool importing)
 {
     char path[1200];
     *out = NULL;
@@ -125,8 +125,9 @@ static int import_file(json_t **out, const char *data_dir, int64_t now)
         pt_error_set("%s: not a P-256 private key (or unreadable)", path);
         return PT_EINVAL;
     }
-    pt_log_info("auth", "imported the signing key %s from %s into the store",
-                json_string_value(json_object_get(*out, "kid")), path);
+    if (importing)
+        pt_log_info("auth", "importing the signing key %s from %s into the store",
+                    json_string_value(json_object_get(*out, "kid")), path);
     return 0;
 }
 
@@ -147,16 +148,48 @@ static int insert_txn(pt_txn *txn, void *vctx)
     return err;
 }
 
+/*
+ * A jwt-private.pem beside a store that already has a key set is not
+ * used; say so when it is not even in the set (rotated out, or copied
+ * from another installation), so nobody trusts the file by mistake.
+ */
+static void warn_stray_file(const json_t *record, const char *data_dir, int64_t now)
+{
+    json_t *file = NULL;
+    int err = import_file(&file, data_dir, now, false);
+    if (err < 0)
+        pt_log_warn("auth", "%s (not used: the store has a key set)", pt_error_last());
+    if (err < 0 || !file)
+        return;
+    const char *kid = json_string_value(json_object_get(file, "kid"));
+    size_t i;
+    json_t *k;
+    bool known = false;
+    json_array_foreach(json_object_get(record, "keys"), i, k)
+    {
+        const char *have = json_string_value(json_object_get(k, "kid"));
+        known = known || (have && kid && strcmp(have, kid) == 0);
+    }
+    if (!known)
+        pt_log_warn("auth",
+                    "%s/%s (key %s) is not in the store's signing key set and is not used; "
+                    "the store's keys sign (see README, Signing keys and rotation)",
+                    data_dir, PT_KEYS_PRIVATE_PEM_FILE, kid);
+    record_free(file);
+}
+
 int pt_keys_ensure(pt_store *store, const char *data_dir, int64_t now)
 {
     json_t *have = NULL;
     int err = pt_keys_record_read(&have, store);
+    if (err == 0 && data_dir)
+        warn_stray_file(have, data_dir, now);
     record_free(have);
     if (err != PT_ENOTFOUND)
         return err;
 
     json_t *current = NULL;
-    if ((err = import_file(&current, data_dir, now)) < 0)
+    if ((err = import_file(&current, data_dir, now, true)) < 0)
         return err;
     if (!current && !(current = fresh_entry(PT_KEY_CURRENT, now)))
         return PT_ERR;

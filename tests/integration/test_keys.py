@@ -10,6 +10,7 @@ on a running porticod that is never restarted.
   refused; with --force the previous key is dropped, and tokens it signed
   are refused at once, even ones this node had already verified.
 - Tokens without a kid, or with a kid that is in no key set, are refused.
+- A restart takes the keys from the store, not from the data dir's file.
 
 Runs on LMDB and (pg.integration.test_keys) on PostgreSQL, where the CLI
 needs --store; keys_refresh_secs is 1 so the node re-reads quickly.
@@ -180,6 +181,20 @@ class KeysTest(h.PorticoTestCase):
         self.assert_problem(self.api.get(API + "/me", token=forged), 401, "unauthorized")
         # and the node still serves its own tokens
         self.assertEqual(self.me(self.login()["access_token"]), 200)
+
+    def test_3_restart_keeps_the_stores_keys(self):
+        # after test_2 the imported file's key is no longer in the set: a
+        # restart takes the store's keys, and says the file is not used
+        self.need_cli()
+        keys = self.listed()
+        file_kid = h.kid_of_public_pem(self.server.public_pem)
+        self.assertNotIn(file_kid, keys.values())
+        self.server.restart()
+        type(self).api = self.server.client()
+        self.assertEqual(self.listed(), keys)
+        self.assertEqual(kid_of(self.login()["access_token"]), keys["current"])
+        self.assertIn("is not in the store's signing key set and is not used",
+                      self.server.log_text())
 
 
 if __name__ == "__main__":

@@ -58,15 +58,17 @@ static int keys_print(pt_store *store, bool as_json)
 }
 
 /*
- * The previous key must outlive every access token it signed: they last
- * access_ttl (from --config) plus the clock skew verifiers allow.  Tokens
+ * The previous key must outlive every access token it signed: a node may
+ * go on signing with it for keys_refresh_secs after the rotation (until
+ * it re-reads), and its tokens last access_ttl (both from --config) plus
+ * the clock skew verifiers allow.  Tokens
  * from `portico token issue --ttl` may last longer; they stop verifying
  * when their key is dropped, at the second rotation after they were
  * issued.
  */
 static int keys_rotate(cli *c, bool force)
 {
-    int64_t keep = (int64_t)c->cfg.access_ttl + PT_TOKEN_SKEW;
+    int64_t keep = (int64_t)c->cfg.keys_refresh_secs + c->cfg.access_ttl + PT_TOKEN_SKEW;
     int err = pt_keys_rotate(c->store, c->data_dir, pt_clock_now(), keep, force);
     if (err == PT_ECONFLICT)
         return cli_fail("not rotated: %s", cli_detail());
