@@ -190,6 +190,7 @@ class KeysTest(h.PorticoTestCase):
         file_kid = h.kid_of_public_pem(self.server.public_pem)
         self.assertNotIn(file_kid, keys.values())
         self.server.restart()
+        self.api.close()
         type(self).api = self.server.client()
         self.assertEqual(self.listed(), keys)
         self.assertEqual(kid_of(self.login()["access_token"]), keys["current"])
