@@ -124,7 +124,7 @@ rss_before=$(rss "$ppid")
 log "seeding $orgs organisations, $people people"
 fresh=$((secs * 20000 * $(echo $conns | wc -w)))
 python3 tools/bench/seed.py seed --base "http://127.0.0.1:$port" --out "$work/set" \
-    --orgs "$orgs" --people "$people" --users "$users" --cli "$build_dir/portico" \
+    --orgs "$orgs" --people "$people" --users "$users" --requesters "$max_conns" --cli "$build_dir/portico" \
     --data "$work/data" --mint "$work/mint" --fresh "$fresh"
 rss_after=$(rss "$ppid")
 

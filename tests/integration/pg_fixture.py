@@ -31,7 +31,9 @@ def pg_bindir():
 
 
 class PgServer:
-    def __init__(self):
+    def __init__(self, durable=False):
+        # Tests run without fsync; a benchmark asks for durable commits.
+        self.durable = durable
         self.bindir = pg_bindir()
         self.tmp = tempfile.mkdtemp(prefix="portico-pg-")
         self.data = os.path.join(self.tmp, "cluster")
@@ -61,8 +63,9 @@ class PgServer:
                            "--no-sync", "-E", "UTF8", "--locale=C"], check=False)
             if r.returncode != 0:
                 raise RuntimeError("initdb failed:\n" + r.stdout.decode(errors="replace"))
-        opts = ("-c listen_addresses='' -k %s -p %d -c fsync=off -c synchronous_commit=off "
-                "-c full_page_writes=off -c max_connections=300" % (self.sock, PORT))
+        opts = ("-c listen_addresses='' -k %s -p %d -c max_connections=300" % (self.sock, PORT))
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         r = self._run([b + "/pg_ctl", "-D", self.data, "-o", opts, "-l", self.log, "-w",
                        "-t", "60", "start"], check=False)
         if r.returncode != 0:

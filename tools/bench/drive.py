@@ -37,8 +37,11 @@ def rss_anon_kb(pid):
 
 
 def wrk(url, pid, s, conns, secs, threads=2):
+    if s.get("follow"):
+        threads = conns  # one connection per thread: answers in order (rotate.lua)
     env = dict(os.environ, BENCH_TOKENS=s.get("tokens", ""), BENCH_BODIES=s.get("body", ""),
-               BENCH_THREADS=str(threads),
+               BENCH_THREADS=str(threads), BENCH_PAIRED="1" if s.get("paired") else "",
+               BENCH_FOLLOW=s.get("follow", ""), BENCH_FOLLOW_BODY=s.get("follow_body", "{}"),
                BENCH_METHOD=s.get("method", "GET"), BENCH_CTYPE=s.get("ctype", "application/json"))
     c0, t0 = cpu_ticks(pid), time.time()
     r = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{secs}s", "--timeout", "10s",

@@ -325,16 +325,24 @@ def seed(a):
             {"dashboard": db, "position": k + 1} for k, db in enumerate(item.get("dashboards", []))]
         settings[item["id"]] = {"enabled": True, "placements": placements,
                                 "config": d["config"] if d else minimal_config(item)}
+    if "flexible-working" in settings:
+        # The write scenario creates and withdraws requests over and over for
+        # the same people; the statutory policy allows two a year each.
+        settings["flexible-working"]["config"] = dict(settings["flexible-working"]["config"] or {},
+                                                      policy="nhs")
     log("portlets loaded: " + (", ".join(settings) or "none"))
 
     # Org admin tokens for the portlets' data (portlet routes need a member
     # of the organisation): issued with the CLI, no password hashing.
-    def org_admin_token(o):
-        r = subprocess.run([a.cli, "--data", a.data, "token", "issue", "--user", uname(o, 0),
+    def cli_token(user, o):
+        r = subprocess.run([a.cli, "--data", a.data, "token", "issue", "--user", user,
                             "--org", o, "--ttl", "86400"], capture_output=True, text=True)
         if r.returncode:
-            raise SystemExit(f"seed: token issue for {o}: {r.stderr}")
+            raise SystemExit(f"seed: token issue for {user} in {o}: {r.stderr}")
         return r.stdout.strip()
+
+    def org_admin_token(o):
+        return cli_token(uname(o, 0), o)
 
     warned = set()
 
@@ -388,6 +396,15 @@ def seed(a):
             f.write("\n".join(tokens[kind]) + "\n")
         return path
 
+    # Requesters for the flexible-working cycle: one person per connection
+    # (each may have one request in progress), tokens issued with the CLI.
+    req_people = []
+    for i in range(1, max(per_org)):
+        for oi, o in enumerate(orgs):
+            if i < per_org[oi] and kind_of(i) == "employee" and len(req_people) < a.requesters:
+                req_people.append((o, i))
+    tokens["requester"] = [cli_token(uname(o, i), o) for o, i in req_people]
+
     files = {k: tokfile(k) for k in tokens if tokens[k]}
     with open(os.path.join(out, "login-bodies.txt"), "w") as f:
         for o, i in logins["employee"]:
@@ -413,7 +430,7 @@ def seed(a):
     # Scenarios.
     sc = []
 
-    def add(name, path, kind, method="GET", body=None, group="read", ctype=None):
+    def add(name, path, kind, method="GET", body=None, group="read", ctype=None, extra=None):
         if kind not in files:
             log(f"skipping {name}: no {kind} tokens")
             return
@@ -421,10 +438,14 @@ def seed(a):
         if kind == "fresh":
             s["fresh"] = True
         if body is not None:
+            # A list is one body per token line (rotate.lua's BENCH_PAIRED).
+            bodies = body if isinstance(body, list) else [body]
             bf = os.path.join(out, "body-" + name.replace("/", "_").replace(" ", "_") + ".txt")
             with open(bf, "w") as f:
-                f.write(json.dumps(body) + "\n")
+                f.write("\n".join(json.dumps(b) for b in bodies) + "\n")
             s["body"], s["ctype"] = bf, ctype or "application/json"
+            s["paired"] = isinstance(body, list)
+        s.update(extra or {})
         sc.append(s)
 
     add("healthz (token header)", "/healthz", "employee")
@@ -442,8 +463,18 @@ def seed(a):
     for item in catalogue:
         plan = write_plan(item["id"], orgs[0], now)
         if plan and any(r["method"] == plan[0] and r["path"] == plan[1] for r in item["routes"]):
-            add(f"{item['id']} write {plan[0]} {plan[1][len('/api/v1/portlets/'):]}", plan[1], plan[2],
-                plan[0], plan[3], "write")
+            body, extra = plan[3], None
+            if item["id"] == "leavers":
+                # Admin token i is orgs[i]'s: each document names one of its own people.
+                body = [payslip(uname(orgs[i], 1), "2026-10") for i in range(len(tokens["admin"]))]
+            kind = plan[2]
+            if item["id"] == "flexible-working":
+                # One request in progress per person: each connection is one
+                # requester who creates, withdraws, creates...
+                extra, kind = {"follow": "/withdraw", "follow_body": "{}"}, "requester"
+            name = f"{item['id']} write {plan[0]} {plan[1][len('/api/v1/portlets/'):]}"
+            add(name + (" then withdraw" if extra else ""), plan[1], kind, plan[0], body, "write",
+                extra=extra)
     sc.append({"name": "dashboard employee while people are written", "method": "GET",
                "path": "/api/v1/dashboards/employee", "tokens": files["employee"], "group": "mixed",
                "writer": True})
@@ -505,6 +536,8 @@ def main():
     s.add_argument("--people", type=int, default=100000)
     s.add_argument("--users", type=int, default=64)
     s.add_argument("--refreshes", type=int, default=7)
+    s.add_argument("--requesters", type=int, default=256,
+                   help="flexible-working requesters (one per connection)")
     s.add_argument("--cli", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--mint")
