@@ -158,6 +158,21 @@ class KeysTest(h.PorticoTestCase):
         self.assertEqual(self.me(t3), 200)
         self.assertNotIn(a, self.jwks_kids())
 
+    def test_0_cli_usage_and_no_store(self):
+        self.need_cli()
+        for args in (["keys"], ["keys", "frobnicate"], ["keys", "list", "--force"],
+                     ["keys", "rotate", "--json"], ["keys", "list", "extra"]):
+            rc, out, err = run_cli(self.server, *args)
+            self.assertEqual(rc, 2, "%s -> %d %s" % (args, rc, err))
+            self.assertTrue("usage: portico keys" in err or "unexpected argument" in err, err)
+        # a directory without a store is refused, not given a new key set
+        empty = os.path.join(self.server.tmp, "no-store")
+        os.makedirs(empty, exist_ok=True)
+        p = subprocess.run([portico_path(), "--data", empty, "keys", "rotate"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(os.listdir(empty), [])
+
     def test_1_tokens_naming_no_known_key_are_refused(self):
         tok = self.login()["access_token"]
         hdr, claims, _ = h.jwt_parts(tok)
