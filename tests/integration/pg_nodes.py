@@ -12,6 +12,7 @@ take it away under a running server.
   logout.
 - The database going away: /readyz answers 503 and the API 503, without a
   hang; when it is back, both answer again with no restart of porticod.
+- Nodes starting together on an empty database end up with one key set.
 - `portico keys rotate` on the shared database: node B signs with the new
   key without a restart, node A accepts B's new tokens, and tokens from
   before work on both.
@@ -20,6 +21,7 @@ take it away under a running server.
 import json
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -125,6 +127,38 @@ class TwoNodesTest(PorticoTestCase):
         kids = {k["kid"] for k in
                 self.node_b.client().get("/.well-known/jwks.json").json["keys"]}
         self.assertEqual(kids, set(states.values()))
+
+    def test_4_nodes_starting_together_share_one_key_set(self):
+        # three nodes start at once on an empty database, none with a key
+        # file: each would make a key set, one is stored, all use it
+        url = self.pg.create_db()
+        nodes = [Server(extra_args=["--store", url], key_file=False,
+                        admin_password=self.node_a.admin_password) for _ in range(3)]
+        errors = []
+
+        def start(n):
+            try:
+                n.start()
+            except Exception as e:  # reported below, with the others
+                errors.append(e)
+        threads = [threading.Thread(target=start, args=(n,)) for n in nodes]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(errors, [])
+            jwks = [n.client().get("/.well-known/jwks.json").json for n in nodes]
+            self.assertEqual(len(jwks[0]["keys"]), 2)
+            self.assertTrue(all(j == jwks[0] for j in jwks), jwks)
+            made = [n for n in nodes if "created the signing key set" in n.log_text()]
+            self.assertEqual(len(made), 1, "one node's key set is stored")
+            tok = self.admin_token(nodes[0])["access_token"]
+            for n in nodes:
+                self.assertEqual(n.client(tok).get("/api/v1/me").status, 200)
+        finally:
+            for n in nodes:
+                n.cleanup()
 
 
 if __name__ == "__main__":
