@@ -87,6 +87,9 @@ uint64_t pt_keys_epoch(pt_keys *k);
  */
 int pt_keys_rotate(pt_store *store, const char *data_dir, int64_t now, int64_t min_previous_secs,
                    bool force);
+/* 0 when a stored key set record (PT_KEYS_META_KEY's value) is usable,
+ * else PT_EINVAL with why in pt_error_last (portico check). */
+int pt_keys_record_check(const void *val, size_t len);
 /* [{kid, state, created_at, activated_at?, retired_at?}], signing key
  * first; never the private keys.  PT_ENOTFOUND when the store has none. */
 int pt_keys_list(json_t **out, pt_store *store);

@@ -341,3 +341,18 @@ int pt_keys_list(json_t **out, pt_store *store)
     *out = list;
     return 0;
 }
+
+/* The check porticod makes when it reads the record, on its own. */
+int pt_keys_record_check(const void *val, size_t len)
+{
+    json_t *rec = json_loadb(val, len, JSON_REJECT_DUPLICATES, NULL);
+    pt_keyset *s = NULL;
+    int err = PT_EINVAL;
+    if (!json_is_object(rec))
+        pt_error_set("the signing key set is not a JSON object");
+    else
+        err = pt_keyset_build(&s, rec);
+    pt_keyset_release(s);
+    record_free(rec);
+    return err;
+}

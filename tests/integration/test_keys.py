@@ -211,6 +211,8 @@ class KeysTest(h.PorticoTestCase):
         self.assertEqual(kid_of(self.login()["access_token"]), keys["current"])
         self.assertIn("is not in the store's signing key set and is not used",
                       self.server.log_text())
+        # portico check reads the set as porticod does
+        self.cli_ok("check")
 
 
 if __name__ == "__main__":

@@ -273,6 +273,11 @@ out:
 
 /* ---- other stores, broken imports ----------------------------------------------- */
 
+static int get_record_txn(pt_txn *txn, void *out)
+{
+    return pt_txn_get_json(txn, PT_T_META, PT_KEYS_META_KEY, strlen(PT_KEYS_META_KEY), out);
+}
+
 static void test_foreign_and_broken(void)
 {
     char d1[] = "/tmp/pt-keys-f1-XXXXXX", d2[] = "/tmp/pt-keys-f2-XXXXXX";
@@ -285,6 +290,26 @@ static void test_foreign_and_broken(void)
         char *t = sign(k1);
         CHECK(verify(k1, t) == 0 && verify(k2, t) == PT_EINVAL);
         free(t);
+    }
+    /* portico check's view of the stored record */
+    json_t *rec = NULL;
+    CHECK(pt_store_read(s1, get_record_txn, &rec) == 0 && rec);
+    if (rec) {
+        char *text = json_dumps(rec, JSON_COMPACT);
+        CHECK(text && pt_keys_record_check(text, strlen(text)) == 0);
+        free(text);
+        json_t *k0 = json_array_get(json_object_get(rec, "keys"), 0);
+        json_object_set_new(k0, "kid", json_string("AAAAAAAAAAAAAAAAAAAAAA"));
+        text = json_dumps(rec, JSON_COMPACT);
+        CHECK(text && pt_keys_record_check(text, strlen(text)) == PT_EINVAL);
+        free(text);
+        json_object_set_new(rec, "keys", json_array());
+        text = json_dumps(rec, JSON_COMPACT);
+        CHECK(text && pt_keys_record_check(text, strlen(text)) == PT_EINVAL);
+        free(text);
+        CHECK(pt_keys_record_check("[]", 2) == PT_EINVAL);
+        CHECK(pt_keys_record_check("{", 1) == PT_EINVAL);
+        json_decref(rec);
     }
     /* a broken jwt-private.pem is an error at start, not a crash, and
      * no key set is stored from it */
