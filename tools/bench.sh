@@ -107,6 +107,12 @@ threads=$((max_conns + 8))
 port=$(free_port)
 echo '{"access_ttl": 86400}' >"$work/config.json"  # tokens outlive a long run
 export PORTICO_ADMIN_PASSWORD=bench-admin-password
+# The signing key starts as a file that porticod imports into its new store
+# (README, "Signing keys and rotation"), so mint and the fastify reference
+# server can use it; nothing here rotates.
+mkdir -p -m 700 "$work/data"
+[ -e "$work/data/jwt-private.pem" ] ||
+    python3 -c 'import sys; sys.path.insert(0, "tests/integration"); import portico_harness as h; h.write_key_pair(sys.argv[1])' "$work/data"
 "$build_dir/porticod" --listen "127.0.0.1:$port" --data "$work/data" --plugins "$build_dir/plugins" \
     --config "$work/config.json" --threads "$threads" --max-body $((16 * 1024 * 1024)) \
     --log-level warn --demo >"$work/porticod.out" 2>"$work/porticod.err" &

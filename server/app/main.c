@@ -140,9 +140,9 @@ int main(int argc, char **argv)
     so.map_size = app.cfg.map_size;
     so.map_size_max = app.cfg.map_size_max;
     so.max_readers = app.cfg.num_threads + 16;
-    so.used_marker = "jwt-private.pem"; /* keys without a store: data was lost */
-    /* --store names a PostgreSQL database; the data directory still holds
-     * the signing keys (every node sharing a database needs the same). */
+    so.used_marker = PT_STORE_USED_MARKER; /* a marker without a store: data was lost */
+    /* --store names a PostgreSQL database; the data directory is still
+     * where a key from before the store kept keys is imported from. */
     const char *where = app.cfg.store[0] ? app.cfg.store : app.cfg.data_dir;
     if (app.cfg.store[0] && !pt_store_is_url(app.cfg.store)) {
         pt_error_set("--store must be a postgres:// or postgresql:// URL");
@@ -157,8 +157,9 @@ int main(int argc, char **argv)
     if (pt_cursor_secret_load(app.cursor_secret, app.store, PT_CURSOR_CORE_META_KEY) < 0)
         return fail(&app, "cannot load the cursor secret");
     app.cursor_secret_set = true;
-    if (pt_keys_load(&app.keys, app.cfg.data_dir) < 0)
+    if (pt_keys_open(&app.keys, app.store, app.cfg.data_dir) < 0)
         return fail(&app, "cannot load the signing keys");
+    pt_keys_set_intervals(app.keys, app.cfg.keys_refresh_secs, PT_KEYS_UNKNOWN_KID_MS);
     if (pt_login_guard_new(&app.login_guard, &app.cfg, app.store) < 0)
         return fail(&app, "cannot create the login throttle");
     /* Each Argon2id holds pwhash_mem for its run: bound how many run at

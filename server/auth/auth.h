@@ -34,14 +34,65 @@ int pt_routes_auth(struct pt_app *app);
 
 /* ---- access tokens (token.c) ------------------------------------------- */
 
+/*
+ * Signing keys.  One key set is shared by every node through the store
+ * (keys_store.c): a `current` key signs, a `next` key is published before
+ * it signs anything, and a `previous` key still verifies the tokens it
+ * signed.  Each process holds a ring (keyring.c): the set as last read,
+ * re-read every PT_KEYS_REFRESH_SECS (config keys_refresh_secs) and when a token names a kid the
+ * ring does not know (at most once per PT_KEYS_UNKNOWN_KID_MS), so a
+ * rotation made by `portico keys rotate` reaches every node without a
+ * restart.  Private key material is never logged or served.
+ */
+typedef enum pt_key_state { PT_KEY_NEXT, PT_KEY_CURRENT, PT_KEY_PREVIOUS } pt_key_state;
 typedef struct pt_keys pt_keys;
 
-/* Loads the ES256 key pair from dir (jwt-private.pem, jwt-public.pem),
- * generating it with mode 0600 on first start.  Parses the public key once. */
-int pt_keys_load(pt_keys **out, const char *data_dir);
+#define PT_KEYS_META_KEY         "jwt-signing-keys" /* PT_T_META */
+#define PT_KEYS_REFRESH_SECS     30
+#define PT_KEYS_UNKNOWN_KID_MS   1000
+#define PT_KEYS_PRIVATE_PEM_FILE "jwt-private.pem" /* imported once, see pt_keys_ensure */
+
+/*
+ * Makes sure the store holds a key set, race-safe when several nodes start
+ * at once (insert if absent, then everyone uses what was stored).  A new
+ * set starts from data_dir/jwt-private.pem when there is one (so tokens of
+ * an installation from before keep verifying), else from a fresh key; a
+ * `next` key is made either way.  data_dir may be NULL.
+ */
+int pt_keys_ensure(pt_store *store, const char *data_dir, int64_t now);
+/* pt_keys_ensure, then a ring over the store's key set. */
+int pt_keys_open(pt_keys **out, pt_store *store, const char *data_dir);
 void pt_keys_free(pt_keys *k);
-/* {"keys":[{kty:"EC",crv:"P-256",x,y,kid,alg:"ES256",use:"sig"}]} */
-json_t *pt_keys_jwks(const pt_keys *k);
+/* Re-reads the key set now, whatever the timers say (tests, tools). */
+int pt_keys_reload(pt_keys *k);
+/* Sets the ring's timers (tests): periodic re-read, unknown-kid re-read. */
+void pt_keys_set_intervals(pt_keys *k, unsigned refresh_secs, unsigned unknown_kid_ms);
+/* {"keys":[{kty:"EC",crv:"P-256",x,y,kid,alg:"ES256",use:"sig"}, ...]}:
+ * every key of the set (next, current, previous), as text (malloc'd). */
+int pt_keys_jwks_text(char **out, size_t *len, pt_keys *k);
+json_t *pt_keys_jwks(pt_keys *k);
+/* The kid of the key that signs now. */
+int pt_keys_current_kid(char *out, size_t n, pt_keys *k);
+/* Grows by one each time a re-read drops a key: tokens verified with it
+ * must not be served from the token cache any more (pt_token_cache_sync).
+ * Re-reads first when the period has passed. */
+uint64_t pt_keys_epoch(pt_keys *k);
+
+/*
+ * Rotation, in one write transaction: the previous key is dropped,
+ * current becomes previous (retired_at = now), next becomes current and a
+ * fresh next is made.  Refused (PT_ECONFLICT) while the previous key may
+ * still verify live tokens, i.e. before its retired_at + min_previous_secs,
+ * unless force: dropping it then would refuse tokens that are still valid.
+ */
+int pt_keys_rotate(pt_store *store, const char *data_dir, int64_t now, int64_t min_previous_secs,
+                   bool force);
+/* 0 when a stored key set record (PT_KEYS_META_KEY's value) is usable,
+ * else PT_EINVAL with why in pt_error_last (portico check). */
+int pt_keys_record_check(const void *val, size_t len);
+/* [{kid, state, created_at, activated_at?, retired_at?}], signing key
+ * first; never the private keys.  PT_ENOTFOUND when the store has none. */
+int pt_keys_list(json_t **out, pt_store *store);
 
 typedef struct pt_token_claims {
     char sub[PT_ID_MAX + 1];
@@ -53,17 +104,21 @@ typedef struct pt_token_claims {
     int64_t iat, nbf, exp;
 } pt_token_claims;
 
-/* Signs an access token with iss/aud from the arguments; *out is malloc'd. */
-int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud,
+/* Signs an access token with the current key, naming it in the header's
+ * kid, with iss/aud from the arguments; *out is malloc'd. */
+int pt_token_sign(char **out, pt_keys *k, const char *iss, const char *aud,
                   const pt_token_claims *c);
 /*
- * Verifies signature (ES256 only), iss, aud, exp and nbf against `now`.
+ * Verifies signature (ES256 only, with the key of the set that the
+ * header's kid names: a token without a kid, or naming none of the set
+ * even after a re-read, is refused), iss, aud, exp and nbf against `now`.
  * Tokens over 8 KiB are refused before any decoding.  Returns 0,
  * PT_EINVAL (bad token) or PT_ECONFLICT (expired: maps to token_expired).
  */
-int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, const char *aud,
+int pt_token_verify(pt_token_claims *out, pt_keys *k, const char *iss, const char *aud,
                     const char *token, int64_t now);
 #define PT_TOKEN_MAX_LEN 8192
+#define PT_TOKEN_SKEW    30 /* seconds of clock skew allowed for nbf/iat */
 
 /* ---- verified-token cache (token_cache.c) ------------------------------ */
 
@@ -76,6 +131,10 @@ void pt_token_cache_free(pt_token_cache *c);
 bool pt_token_cache_get(pt_token_cache *c, const char *token, int64_t now, pt_token_claims *out);
 /* Remembers a token that has just verified. */
 void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_claims *claims);
+/* Empties the cache when key_epoch (pt_keys_epoch) differs from the one
+ * it was filled under: a key was dropped, and with it every token it
+ * signed, however long the token said it would last. */
+void pt_token_cache_sync(pt_token_cache *c, uint64_t key_epoch);
 
 /* ---- passwords (password.c) -------------------------------------------- */
 

@@ -596,16 +596,21 @@ static void h_logout(pt_req *req, pt_res *res, void *ud)
 
 /* ---- GET /.well-known/jwks.json ---------------------------------------- */
 
-/* Rendered once at start-up; the key does not change while we run. */
-static char jwks_text[1024];
-static size_t jwks_len;
-
+/* Every key of the set as the ring holds it now (rendered once per
+ * generation): the next key is listed before it signs anything, so a
+ * client that caches this for max-age already knows it when it does. */
 static void h_jwks(pt_req *req, pt_res *res, void *ud)
 {
-    (void)req;
     (void)ud;
+    char *text = NULL;
+    size_t len = 0;
+    if (pt_keys_jwks_text(&text, &len, pt_req_app(req)->keys) < 0) {
+        pt_res_error(res, PT_ENOMEM);
+        return;
+    }
     pt_res_header(res, "Cache-Control", "public, max-age=300");
-    pt_res_bytes(res, 200, "application/json", jwks_text, jwks_len);
+    pt_res_bytes(res, 200, "application/json", text, len);
+    free(text);
 }
 
 /* ---- TOTP enrolment ----------------------------------------------------- */
@@ -871,18 +876,6 @@ static void h_mfa_remove(pt_req *req, pt_res *res, void *ud)
 
 int pt_routes_auth(pt_app *app)
 {
-    json_t *jwks = pt_keys_jwks(app->keys);
-    char *text = jwks ? json_dumps(jwks, JSON_COMPACT) : NULL;
-    json_decref(jwks);
-    if (!text || strlen(text) >= sizeof jwks_text) {
-        free(text);
-        pt_error_set("cannot render the JWKS");
-        return PT_ERR;
-    }
-    jwks_len = strlen(text);
-    memcpy(jwks_text, text, jwks_len + 1);
-    free(text);
-
     /* Pay for the dummy hash now rather than on the first unknown user. */
     pt_password_dummy_verify("", app->cfg.pwhash_ops, app->cfg.pwhash_mem);
 

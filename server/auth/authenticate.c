@@ -70,6 +70,7 @@ int pt_auth_authenticate(struct pt_app *app, const char *authorization, pt_txn *
         token++;
 
     int64_t now = pt_clock_now();
+    pt_token_cache_sync(app->token_cache, pt_keys_epoch(app->keys));
     if (!pt_token_cache_get(app->token_cache, token, now, &cl)) {
         err = pt_token_verify(&cl, app->keys, app->cfg.issuer, app->cfg.audience, token, now);
         if (err == PT_ECONFLICT)

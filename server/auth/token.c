@@ -1,44 +1,29 @@
 /*
- * token.c - the ES256 signing key pair and access tokens (JWTs).
+ * token.c - access tokens (JWTs), signed and verified with the key set of
+ * the ring (keyring.c).
  *
- * Signing goes through libjwt.  Verification does not: libjwt re-parses the
- * PEM key on every call and decodes onto the stack sized by the token, so
- * the hot path (every authenticated request) is done here by hand against
- * a public key parsed once at start-up, with the algorithm pinned to ES256.
+ * Signing goes through libjwt, with the current key.  Verification does
+ * not: libjwt re-parses the PEM key on every call and decodes onto the
+ * stack sized by the token, so the hot path (every authenticated request)
+ * is done here by hand against the key the header's kid names, whose
+ * public key and verify context were set up once when the set was read,
+ * with the algorithm pinned to ES256.
  */
-#include "auth/auth.h"
+#include "auth/keys.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "http/json_parse.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jwt.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sodium.h>
-
-#define PT_TOKEN_SKEW 30 /* seconds of clock skew allowed for nbf/iat */
-
-struct pt_keys {
-    EVP_PKEY *pub; /* parsed once; shared read-only by all threads */
-    unsigned char *priv_pem;
-    size_t priv_len;
-    char kid[32];
-    char x[64];
-    char y[64];
-};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -64,285 +49,6 @@ static unsigned char *b64url_decode(const char *in, size_t len, size_t *outlen)
     }
     buf[*outlen] = 0;
     return buf;
-}
-
-static int read_file(unsigned char **out, size_t *outlen, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? PT_ENOTFOUND : PT_EIO;
-    unsigned char *buf = malloc(16384);
-    if (!buf) {
-        fclose(f);
-        return PT_ENOMEM;
-    }
-    size_t n = fread(buf, 1, 16383, f);
-    int bad = ferror(f) || !feof(f);
-    fclose(f);
-    if (bad || n == 0) {
-        free(buf);
-        pt_error_set("%s: unreadable or too large", path);
-        return PT_EIO;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *outlen = n;
-    return 0;
-}
-
-/*
- * Creates path with exactly `mode` (O_EXCL so an existing key is never
- * overwritten) and fsyncs it, so a crash right after first start cannot
- * leave an empty key that would lock everyone out.
- */
-static int write_new_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return PT_EEXISTS;
-        pt_error_set("%s: %s", path, strerror(errno));
-        return PT_EIO;
-    }
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            pt_error_set("%s: %s", path, strerror(errno));
-            close(fd);
-            unlink(path);
-            return PT_EIO;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-        pt_error_set("%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(path);
-        return PT_EIO;
-    }
-    close(fd);
-    return 0;
-}
-
-static void fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-static int pem_of(unsigned char **out, size_t *outlen, EVP_PKEY *pkey, bool priv)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (!bio)
-        return PT_ENOMEM;
-    int ok = priv ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL)
-                  : PEM_write_bio_PUBKEY(bio, pkey);
-    char *data = NULL;
-    long n = BIO_get_mem_data(bio, &data);
-    if (!ok || n <= 0) {
-        BIO_free(bio);
-        pt_error_set("cannot encode key");
-        return PT_ERR;
-    }
-    *out = malloc((size_t)n + 1);
-    if (!*out) {
-        BIO_free(bio);
-        return PT_ENOMEM;
-    }
-    memcpy(*out, data, (size_t)n);
-    (*out)[n] = 0;
-    *outlen = (size_t)n;
-    OPENSSL_cleanse(data, (size_t)n);
-    BIO_free(bio);
-    return 0;
-}
-
-/*
- * First start: a fresh P-256 key.  The private half is written first with
- * O_EXCL; if another process won that race we just load what it wrote.
- */
-static int keys_generate(const char *priv_path)
-{
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
-    if (!pkey) {
-        pt_error_set("cannot generate the P-256 signing key");
-        return PT_ERR;
-    }
-    unsigned char *pem = NULL;
-    size_t len = 0;
-    int err = pem_of(&pem, &len, pkey, true);
-    EVP_PKEY_free(pkey);
-    if (err < 0)
-        return err;
-    err = write_new_file(priv_path, pem, len, 0600);
-    OPENSSL_cleanse(pem, len);
-    free(pem);
-    return err == PT_EEXISTS ? 0 : err;
-}
-
-static EVP_PKEY *parse_pem(const unsigned char *pem, size_t len, bool priv)
-{
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (!bio)
-        return NULL;
-    EVP_PKEY *k = priv ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
-                       : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    return k;
-}
-
-static bool is_p256(EVP_PKEY *k)
-{
-    char group[64];
-    size_t glen = 0;
-    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC)
-        return false;
-    if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen))
-        return false;
-    return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
-}
-
-/* kid = base64url(SHA-256(SubjectPublicKeyInfo DER)[0..16]); x/y for JWKS. */
-static int keys_describe(pt_keys *k)
-{
-    unsigned char *der = NULL;
-    int dlen = i2d_PUBKEY(k->pub, &der);
-    if (dlen <= 0)
-        return PT_ERR;
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, der, (unsigned long long)dlen);
-    OPENSSL_free(der);
-    b64url(k->kid, sizeof k->kid, h, 16);
-
-    BIGNUM *x = NULL, *y = NULL;
-    unsigned char bx[32], by[32];
-    int ok = EVP_PKEY_get_bn_param(k->pub, OSSL_PKEY_PARAM_EC_PUB_X, &x) &&
-             EVP_PKEY_get_bn_param(k->pub, OSSL_PKEY_PARAM_EC_PUB_Y, &y) &&
-             BN_bn2binpad(x, bx, 32) == 32 && BN_bn2binpad(y, by, 32) == 32;
-    BN_free(x);
-    BN_free(y);
-    if (!ok)
-        return PT_ERR;
-    b64url(k->x, sizeof k->x, bx, 32);
-    b64url(k->y, sizeof k->y, by, 32);
-    return 0;
-}
-
-/* ---- keys --------------------------------------------------------------- */
-
-/*
- * The public key is what verification trusts, so it is derived from the
- * private key rather than read from jwt-public.pem (which is written for
- * operators and other services).  A public file that disagrees with the
- * private key is replaced: it must never be the thing tokens are checked
- * against if someone edits it.
- */
-int pt_keys_load(pt_keys **out, const char *data_dir)
-{
-    char priv_path[1200], pub_path[1200];
-    int err;
-
-    *out = NULL;
-    if (pt_crypto_init() < 0)
-        return PT_ERR;
-    if (snprintf(priv_path, sizeof priv_path, "%s/jwt-private.pem", data_dir) >=
-            (int)sizeof priv_path ||
-        snprintf(pub_path, sizeof pub_path, "%s/jwt-public.pem", data_dir) >=
-            (int)sizeof pub_path) {
-        pt_error_set("data directory path too long");
-        return PT_EINVAL;
-    }
-
-    pt_keys *k = calloc(1, sizeof *k);
-    if (!k)
-        return PT_ENOMEM;
-
-    err = read_file(&k->priv_pem, &k->priv_len, priv_path);
-    if (err == PT_ENOTFOUND) {
-        if ((err = keys_generate(priv_path)) < 0)
-            goto fail;
-        fsync_dir(data_dir);
-        err = read_file(&k->priv_pem, &k->priv_len, priv_path);
-    }
-    if (err < 0) {
-        if (err == PT_ENOTFOUND)
-            pt_error_set("%s: missing", priv_path);
-        goto fail;
-    }
-
-    struct stat st;
-    if (stat(priv_path, &st) == 0 && (st.st_mode & 077) != 0)
-        pt_log_warn("auth", "%s is readable by group or others; chmod 600 it", priv_path);
-    {
-        EVP_PKEY *priv = parse_pem(k->priv_pem, k->priv_len, true);
-        if (!priv || !is_p256(priv)) {
-            EVP_PKEY_free(priv);
-            pt_error_set("%s: not a P-256 private key", priv_path);
-            err = PT_EINVAL;
-            goto fail;
-        }
-        unsigned char *pub_pem = NULL;
-        size_t pub_len = 0;
-        err = pem_of(&pub_pem, &pub_len, priv, false);
-        EVP_PKEY_free(priv);
-        if (err < 0)
-            goto fail;
-        k->pub = parse_pem(pub_pem, pub_len, false);
-
-        unsigned char *disk = NULL;
-        size_t disk_len = 0;
-        int rerr = read_file(&disk, &disk_len, pub_path);
-        if (rerr == 0 && (disk_len != pub_len || memcmp(disk, pub_pem, pub_len) != 0)) {
-            unlink(pub_path);
-            rerr = PT_ENOTFOUND;
-        }
-        free(disk);
-        if (rerr == PT_ENOTFOUND) {
-            (void)write_new_file(pub_path, pub_pem, pub_len, 0644);
-            fsync_dir(data_dir);
-        }
-        free(pub_pem);
-    }
-    if (!k->pub) {
-        pt_error_set("cannot derive the public key");
-        err = PT_ERR;
-        goto fail;
-    }
-    if ((err = keys_describe(k)) < 0) {
-        pt_error_set("cannot describe the public key");
-        goto fail;
-    }
-    *out = k;
-    return 0;
-
-fail:
-    pt_keys_free(k);
-    return err;
-}
-
-void pt_keys_free(pt_keys *k)
-{
-    if (!k)
-        return;
-    EVP_PKEY_free(k->pub);
-    if (k->priv_pem) {
-        OPENSSL_cleanse(k->priv_pem, k->priv_len);
-        free(k->priv_pem);
-    }
-    free(k);
-}
-
-json_t *pt_keys_jwks(const pt_keys *k)
-{
-    return json_pack("{s:[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]}", "keys", "kty", "EC", "crv",
-                     "P-256", "x", k->x, "y", k->y, "kid", k->kid, "alg", "ES256", "use", "sig");
 }
 
 /* ---- low-S signatures ------------------------------------------------------ */
@@ -408,16 +114,17 @@ static int token_low_s(char *token)
  * Sign-time cost (libjwt parses the private PEM each call) is paid once per
  * login or refresh, which already pays for Argon2 or a store write.
  */
-int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud,
+int pt_token_sign(char **out, pt_keys *keys, const char *iss, const char *aud,
                   const pt_token_claims *c)
 {
     jwt_t *jwt = NULL;
+    pt_keyset *set = NULL;
     char *grants = NULL;
     json_t *extra = NULL;
     int err = PT_ERR;
 
     *out = NULL;
-    if (!k || !iss || !aud || !c || !c->sub[0] || !c->sid[0] || !c->jti[0]) {
+    if (!keys || !iss || !aud || !c || !c->sub[0] || !c->sid[0] || !c->jti[0]) {
         pt_error_set("incomplete token claims");
         return PT_EINVAL;
     }
@@ -435,6 +142,8 @@ int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud
         free(grants);
         return PT_ENOMEM;
     }
+    set = pt_keys_acquire(keys);
+    const pt_signing_key *k = set->current;
     if (jwt_set_alg(jwt, JWT_ALG_ES256, k->priv_pem, (int)k->priv_len) != 0 ||
         jwt_add_header(jwt, "kid", k->kid) != 0 || jwt_add_grant(jwt, "iss", iss) != 0 ||
         jwt_add_grant(jwt, "aud", aud) != 0 || jwt_add_grant(jwt, "sub", c->sub) != 0 ||
@@ -457,6 +166,7 @@ int pt_token_sign(char **out, const pt_keys *k, const char *iss, const char *aud
         goto done;
     }
 done:
+    pt_keyset_release(set);
     jwt_free(jwt);
     free(grants);
     return err;
@@ -482,8 +192,13 @@ static json_t *decode_json_part(const char *p, size_t len)
 
 /*
  * JWS ES256 signatures are raw r||s (RFC 7518 3.4); OpenSSL verifies DER.
+ * The key's verify context was initialised once (EVP_DigestVerifyInit
+ * fetches the algorithms and sets up the key, several microseconds); each
+ * call works on a copy of it, which costs a fraction of that and leaves
+ * the shared template untouched for the other threads.  FINALISE tells
+ * OpenSSL that the copy is not reused, so it does not copy it again.
  */
-static bool es256_verify(EVP_PKEY *pub, const char *signed_part, size_t signed_len,
+static bool es256_verify(const pt_signing_key *key, const char *signed_part, size_t signed_len,
                          const unsigned char sig[64])
 {
     bool ok = false;
@@ -501,8 +216,9 @@ static bool es256_verify(EVP_PKEY *pub, const char *signed_part, size_t signed_l
     if (dlen <= 0)
         goto done;
     ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) != 1)
+    if (!ctx || EVP_MD_CTX_copy_ex(ctx, key->verify_tmpl) != 1)
         goto done;
+    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
     ok = EVP_DigestVerify(ctx, der, (size_t)dlen, (const unsigned char *)signed_part, signed_len) ==
          1;
 done:
@@ -564,7 +280,9 @@ static bool audience_ok(const json_t *claims, const char *aud)
     return false;
 }
 
-static bool header_ok(const json_t *h, const pt_keys *k)
+/* The header's checks; *kid gets the kid it names (required: each key
+ * of the set is looked up by it). */
+static bool header_ok(const json_t *h, const json_t **kid)
 {
     const char *alg = json_string_value(json_object_get(h, "alg"));
     if (!alg || strcmp(alg, "ES256") != 0)
@@ -572,9 +290,9 @@ static bool header_ok(const json_t *h, const pt_keys *k)
     json_t *typ = json_object_get(h, "typ");
     if (typ && (!json_is_string(typ) || strcmp(json_string_value(typ), "JWT") != 0))
         return false;
-    /* A kid naming another key means the token is not ours to accept. */
-    json_t *kid = json_object_get(h, "kid");
-    if (kid && (!json_is_string(kid) || strcmp(json_string_value(kid), k->kid) != 0))
+    *kid = json_object_get(h, "kid");
+    if (!json_is_string(*kid) || json_string_length(*kid) == 0 ||
+        json_string_length(*kid) >= PT_KID_LEN)
         return false;
     /* We implement no JWS extensions, so any "crit" must be refused. */
     if (json_object_get(h, "crit"))
@@ -633,16 +351,18 @@ static int claims_fill(pt_token_claims *out, const json_t *claims, const char *i
  * and only then the claims, so nothing from an unverified payload is
  * ever parsed.  Expiry is reported only for tokens that are otherwise good.
  */
-int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, const char *aud,
+int pt_token_verify(pt_token_claims *out, pt_keys *keys, const char *iss, const char *aud,
                     const char *token, int64_t now)
 {
     json_t *hdr = NULL, *claims = NULL;
+    const json_t *kid = NULL;
+    pt_keyset *set = NULL;
     unsigned char *sig = NULL;
     size_t siglen = 0;
     int err = PT_EINVAL;
 
     memset(out, 0, sizeof *out);
-    if (!k || !iss || !aud || !token)
+    if (!keys || !iss || !aud || !token)
         goto bad;
     size_t len = strnlen(token, PT_TOKEN_MAX_LEN + 1);
     if (len == 0 || len > PT_TOKEN_MAX_LEN)
@@ -656,11 +376,15 @@ int pt_token_verify(pt_token_claims *out, const pt_keys *k, const char *iss, con
     if (hlen == 0 || plen == 0 || slen == 0)
         goto bad;
 
-    if (!(hdr = decode_json_part(token, hlen)) || !header_ok(hdr, k))
+    if (!(hdr = decode_json_part(token, hlen)) || !header_ok(hdr, &kid))
         goto bad;
     if (!(sig = b64url_decode(d2 + 1, slen, &siglen)) || siglen != 64 || s_is_high(sig + 32))
         goto bad;
-    if (!es256_verify(k->pub, token, (size_t)(d2 - token), sig))
+    /* A kid naming no key of the set means the token is not ours. */
+    set = pt_keys_acquire(keys);
+    const pt_signing_key *key =
+        pt_keys_lookup(keys, &set, json_string_value(kid), json_string_length(kid));
+    if (!key || !es256_verify(key, token, (size_t)(d2 - token), sig))
         goto bad;
     if (!(claims = decode_json_part(d1 + 1, plen)))
         goto bad;
@@ -679,6 +403,7 @@ done:
         memset(out, 0, sizeof *out);
         out->exp = exp;
     }
+    pt_keyset_release(set);
     json_decref(hdr);
     json_decref(claims);
     free(sig);

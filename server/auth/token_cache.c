@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct pt_token_cache {
     size_t mask;
     slot *slots;
     pthread_mutex_t locks[STRIPES];
+    _Atomic uint64_t key_epoch; /* pt_keys_epoch the slots were filled under */
 };
 
 int pt_token_cache_new(pt_token_cache **out, size_t slots)
@@ -115,4 +117,26 @@ void pt_token_cache_put(pt_token_cache *c, const char *token, const pt_token_cla
     s->claims = *claims;
     s->used = true;
     pthread_mutex_unlock(lock);
+}
+
+/*
+ * Clears every slot, stripe by stripe.  A request that verified with the
+ * dropped key just before may put its token back after its stripe was
+ * cleared; that token verified while the key was still in the set, and
+ * the next drop clears it again.  Rare (a rotation with --force) and
+ * bounded by the slot count.
+ */
+void pt_token_cache_sync(pt_token_cache *c, uint64_t key_epoch)
+{
+    if (!c)
+        return;
+    uint64_t seen = atomic_load(&c->key_epoch);
+    if (seen == key_epoch || !atomic_compare_exchange_strong(&c->key_epoch, &seen, key_epoch))
+        return;
+    for (size_t i = 0; i <= c->mask; i++) {
+        pthread_mutex_t *lock = &c->locks[i % STRIPES];
+        pthread_mutex_lock(lock);
+        sodium_memzero(&c->slots[i], sizeof(slot));
+        pthread_mutex_unlock(lock);
+    }
 }

@@ -33,6 +33,7 @@ void pt_config_defaults(pt_config *cfg)
     pt_strlcpy(cfg->issuer, "portico", sizeof(cfg->issuer));
     pt_strlcpy(cfg->audience, "portico-api", sizeof(cfg->audience));
     cfg->access_ttl = 900;
+    cfg->keys_refresh_secs = 30;
     cfg->refresh_ttl = 2592000;
     cfg->pwhash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     cfg->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
@@ -126,6 +127,7 @@ static const field fields[] = {
     FSTR(issuer),
     FSTR(audience),
     FNUM(access_ttl, K_UINT, 1, 86400 * 7),
+    FNUM(keys_refresh_secs, K_UINT, 1, 3600),
     FNUM(refresh_ttl, K_UINT, 1, 86400 * 366),
     FNUM(pwhash_ops, K_ULL, 1, 1000),
     FNUM(pwhash_mem, K_SIZE, 8192, (unsigned long long)1 << 34),

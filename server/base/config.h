@@ -32,6 +32,7 @@ typedef struct pt_config {
     char issuer[256];                        /* JWT iss (default "portico") */
     char audience[256];                      /* JWT aud (default "portico-api") */
     unsigned access_ttl;                     /* seconds (default 900) */
+    unsigned keys_refresh_secs;              /* re-read the signing keys every N s (30) */
     unsigned refresh_ttl;                    /* seconds (default 30 days) */
     unsigned long long pwhash_ops;           /* Argon2id opslimit (default libsodium INTERACTIVE) */
     size_t pwhash_mem;                       /* Argon2id memlimit bytes (default INTERACTIVE) */

@@ -51,12 +51,14 @@ typedef struct pt_store_options {
     size_t map_size_max;  /* growth ceiling (0: 64 GiB) */
     unsigned max_readers; /* LMDB reader slots (0: 126) */
     /* A file name in dir whose presence means the directory has been used
-     * before (porticod passes its signing key): a missing or empty
-     * data.mdb beside it is refused instead of starting an empty store.
-     * NULL: no such check. */
+     * before (porticod and the CLI pass PT_STORE_USED_MARKER): a missing
+     * or empty data.mdb beside it is refused instead of starting an empty
+     * store.  Created after every successful open.  NULL: no such check. */
     const char *used_marker;
 } pt_store_options;
 #define PT_STORE_OPTIONS_VERSION 1
+/* The marker porticod and the CLI use (see used_marker). */
+#define PT_STORE_USED_MARKER "store-used"
 #define PT_STORE_OPTIONS_INIT                                                                      \
     {                                                                                              \
         PT_STORE_OPTIONS_VERSION, 0, 0, 0, NULL                                                    \

@@ -20,6 +20,8 @@
  */
 #include "store/store_backend.h"
 
+#include "base/log.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -306,6 +308,30 @@ static lmdb_meta meta_read(const unsigned char *page, size_t avail)
     return m;
 }
 
+/*
+ * Leaves the used-directory marker beside a store that opened, so that a
+ * later start can tell "data.mdb lost" from "fresh directory".  Failing to
+ * write it only weakens that check, so it is logged, not fatal.
+ */
+static void marker_create(const char *dir, const char *name)
+{
+    static const char text[] = "This directory holds a Portico LMDB store (data.mdb); "
+                               "see README, Storage.\n";
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            pt_log_warn("store", "cannot create %s: %s", path, strerror(errno));
+        return;
+    }
+    if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1) || fsync(fd) != 0)
+        pt_log_warn("store", "cannot write %s: %s", path, strerror(errno));
+    close(fd);
+}
+
 int pt_store_file_check(const char *dir, const char *used_marker)
 {
     char path[4096], marker[4096];
@@ -479,6 +505,8 @@ int pt_store_lmdb_open(pt_store **out, const char *dir, const pt_store_options *
     rc = open_tables(s);
     if (rc != 0)
         goto fail;
+    if (o.used_marker)
+        marker_create(dir, o.used_marker);
     *out = &s->base;
     return 0;
 
@@ -790,8 +818,10 @@ static int dir_is_empty(const char *dir, bool *empty)
 }
 
 /*
- * mdb_env_copy2 runs its own read transaction, so it is bracketed by the
- * shared map_lock like any other; writers carry on meanwhile.
+ * mdb_env_copyfd2 runs its own read transaction, so it is bracketed by the
+ * shared map_lock like any other; writers carry on meanwhile.  The copy
+ * goes into a file we create with mode 0600 (mdb_env_copy2 would create it
+ * 0666 less the umask): it holds the signing keys too.
  */
 static int lmdb_backup(pt_store *base, const char *dir)
 {
@@ -807,11 +837,27 @@ static int lmdb_backup(pt_store *base, const char *dir)
         pt_error_set("store: backup directory %s is not empty", dir);
         return PT_EEXISTS;
     }
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        pt_error_set("store: bad backup directory path");
+        return PT_EINVAL;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        pt_error_set("store: %s: %s", path, strerror(errno));
+        return PT_EIO;
+    }
     rc = shared_lock(store);
-    if (rc != 0)
+    if (rc != 0) {
+        close(fd);
         return rc;
-    int mrc = mdb_env_copy2(store->env, dir, MDB_CP_COMPACT);
+    }
+    int mrc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
     shared_unlock(store);
+    if (mrc == 0 && fsync(fd) != 0)
+        mrc = errno;
+    close(fd);
     return mrc ? map_err(mrc, "backup") : 0;
 }
 

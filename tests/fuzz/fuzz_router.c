@@ -55,7 +55,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     app.cfg.test_clock = true;
     app.cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
     app.cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
-    if (!mkdtemp(dir) || pt_keys_load(&app.keys, dir) != 0 || pt_router_new(&app.router) != 0 ||
+    pt_store *keystore = NULL; /* only the signing keys live here */
+    pt_store_options so = PT_STORE_OPTIONS_INIT;
+    if (!mkdtemp(dir) || pt_store_open(&keystore, dir, &so) != 0 ||
+        pt_keys_open(&app.keys, keystore, NULL) != 0 || pt_router_new(&app.router) != 0 ||
         pt_routes_auth(&app) != 0 || pt_routes_orgs(&app) != 0 || pt_routes_health(&app) != 0 ||
         pt_routes_portlets(&app) != 0 ||
         pt_router_add(app.router, "GET", "/api/v1/portlets/{id}/sites/{site}/sessions/{session}", 0,
@@ -66,9 +69,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_router: setup failed: %s\n", pt_error_last());
         abort();
     }
-    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
     unlink(path);
-    snprintf(path, sizeof path, "%s/jwt-public.pem", dir);
+    snprintf(path, sizeof path, "%s/lock.mdb", dir);
     unlink(path);
     rmdir(dir);
     pt_router_each(app.router, collect, NULL);

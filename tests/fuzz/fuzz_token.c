@@ -3,8 +3,9 @@
  *
  * A random token almost never gets past the signature, so the first byte
  * picks a mode: raw bytes as the Authorization token, or "header\nclaims"
- * JSON texts that are base64url-encoded and signed here with the real key,
- * so the claim checks behind the signature are reached too.  Both modes
+ * JSON texts that are base64url-encoded and signed here with the real key
+ * (a header that is a JSON object gets the key's kid put in), so the claim
+ * checks behind the signature are reached too.  Both modes
  * also feed the bytes to pt_json_parse_untrusted and check that nothing it
  * accepts nests deeper than PT_JSON_MAX_DEPTH.
  */
@@ -26,16 +27,21 @@
 #define NOW 1800000000
 
 static pt_keys *keys;
+static pt_store *store;
 static EVP_PKEY *priv;
+static char kid[64];
 static char dir[] = "/tmp/pt_fuzz_token_XXXXXX";
 
 static void cleanup(void)
 {
+    const char *names[] = {"jwt-private.pem", "data.mdb", "lock.mdb"};
     char path[128];
-    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/jwt-public.pem", dir);
-    unlink(path);
+    pt_keys_free(keys);
+    pt_store_close(store);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
     rmdir(dir);
 }
 
@@ -44,17 +50,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char path[128];
-    if (!mkdtemp(dir) || pt_keys_load(&keys, dir) != 0) {
+    pt_store_options so = PT_STORE_OPTIONS_INIT;
+    priv = EVP_EC_gen("P-256");
+    if (!priv || !mkdtemp(dir))
+        abort();
+    /* the key is imported from the file, as an older installation's is */
+    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
+    FILE *f = fopen(path, "w");
+    if (!f || PEM_write_PrivateKey(f, priv, NULL, NULL, 0, NULL, NULL) != 1)
+        abort();
+    fclose(f);
+    if (pt_store_open(&store, dir, &so) != 0 || pt_keys_open(&keys, store, dir) != 0 ||
+        pt_keys_current_kid(kid, sizeof kid, keys) != 0) {
         fprintf(stderr, "fuzz_token: setup failed: %s\n", pt_error_last());
         abort();
     }
-    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
-    FILE *f = fopen(path, "r");
-    priv = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-    if (f)
-        fclose(f);
-    if (!priv)
-        abort();
     atexit(cleanup);
     return 0;
 }
@@ -155,7 +165,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!nl || size > 16384)
             return 0;
         size_t hlen = (size_t)((const uint8_t *)nl - data);
-        char *tok = sign_token((const char *)data, hlen, nl + 1, size - hlen - 1);
+        json_t *h = json_loadb((const char *)data, hlen, 0, NULL);
+        char *htext = NULL;
+        if (json_is_object(h)) {
+            json_object_set_new(h, "kid", json_string(kid));
+            htext = json_dumps(h, JSON_COMPACT);
+        }
+        json_decref(h);
+        char *tok = htext ? sign_token(htext, strlen(htext), nl + 1, size - hlen - 1)
+                          : sign_token((const char *)data, hlen, nl + 1, size - hlen - 1);
+        free(htext);
         int err = pt_token_verify(&c, keys, ISS, AUD, tok, NOW);
         check_claims(err, &c);
         free(tok);

@@ -163,6 +163,41 @@ def ec_public_from_pem(path):
     return (int.from_bytes(pt[:32], "big"), int.from_bytes(pt[32:], "big"))
 
 
+_P256_OID = bytes.fromhex("06082a8648ce3d030107")
+_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d0201") + _P256_OID + bytes.fromhex("034200")
+
+
+def write_key_pair(data_dir):
+    """A fresh P-256 key as jwt-private.pem (SEC1) and jwt-public.pem
+    (SubjectPublicKeyInfo) in data_dir: what porticod wrote there before
+    the store kept the keys.  porticod imports it into a new store, so the
+    tests know the private key that signs (to forge tokens with it)."""
+    d = secrets.randbelow(_N - 1) + 1
+    x, y = _ec_mul(d, _G)
+    point = b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+    sec1 = (bytes.fromhex("30770201010420") + d.to_bytes(32, "big") + bytes.fromhex("a00a") +
+            _P256_OID + bytes.fromhex("a144034200") + point)
+    spki = _SPKI_PREFIX + point
+
+    def pem(label, der):
+        b = base64.b64encode(der).decode()
+        lines = [b[i:i + 64] for i in range(0, len(b), 64)]
+        return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, "\n".join(lines), label)
+
+    priv = os.path.join(data_dir, "jwt-private.pem")
+    fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(pem("EC PRIVATE KEY", sec1))
+    with open(os.path.join(data_dir, "jwt-public.pem"), "w") as f:
+        f.write(pem("PUBLIC KEY", spki))
+
+
+def kid_of_public_pem(path):
+    """porticod's kid for a key: base64url of the first 16 bytes of the
+    SHA-256 of its SubjectPublicKeyInfo DER."""
+    return b64url(hashlib.sha256(_pem_der(path)).digest()[:16])
+
+
 def sign_jwt(alg, header, claims, key=None):
     """Compact JWT. alg ES256 (key = private scalar), HS256 (key = bytes),
     or none (empty signature)."""
@@ -333,10 +368,15 @@ class Server:
     """One porticod process on a temp data dir."""
 
     def __init__(self, plugins=None, config=None, admin_password=None, data_dir=None,
-                 extra_args=None, lmdb=False):
+                 extra_args=None, lmdb=False, key_file=True):
         self.tmp = tempfile.mkdtemp(prefix="portico-itest-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
+        # The signing key starts as a file that porticod imports into its
+        # new store, so tests can sign with it (forge_token); key_file=False
+        # leaves the data dir empty (a node that takes the store's keys).
+        if key_file and not os.path.exists(os.path.join(self.data_dir, "jwt-private.pem")):
+            write_key_pair(self.data_dir)
         self.admin_password = admin_password or ("Adm1n-" + secrets.token_hex(12))
         cfg = {"pwhash_ops": 1, "pwhash_mem": 8192, "num_threads": 16}
         if config:
@@ -464,6 +504,8 @@ class Server:
 
     @property
     def private_pem(self):
+        """The key the server imported at its first start (it signs until
+        the first `portico keys rotate`)."""
         return os.path.join(self.data_dir, "jwt-private.pem")
 
     @property
@@ -622,6 +664,10 @@ class PorticoTestCase(unittest.TestCase):
         confusion) or alg none.  Uses $PORTICO_TOOLS/forge_token when it is
         built, else the same signing in pure Python."""
         tool = os.path.join(_env_path("PORTICO_TOOLS", ""), "forge_token")
+        if alg == "ES256" and header is None:
+            # porticod refuses a token that names no key
+            header = {"alg": "ES256", "typ": "JWT",
+                      "kid": kid_of_public_pem(self.server.public_pem)}
         if alg == "ES256":
             key = ec_private_from_pem(self.server.private_pem)
         elif alg == "HS256":

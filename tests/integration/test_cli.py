@@ -224,6 +224,9 @@ class CliTest(CliMixin, PorticoTestCase):
         dest = os.path.join(self.tmpdir, "backup")
         self.ok("backup", dest)
         self.assertTrue(os.path.exists(os.path.join(dest, "data.mdb")))
+        # the store holds the signing keys: only its owner may read the copy
+        mdb = os.path.join(dest, "data.mdb")
+        self.assertEqual(os.stat(mdb).st_mode & 0o077, 0, "backup store is readable by others")
         key = os.path.join(dest, "jwt-private.pem")
         if os.path.exists(key):
             self.assertEqual(os.stat(key).st_mode & 0o077, 0, "backup key is readable by others")

@@ -1,10 +1,13 @@
 /*
  * test_token.c - access tokens: round trip, and every way a token must be
  * refused (tampering, algorithm confusion, alg none, wrong iss/aud, time
- * claims, size and garbage), plus key persistence and the JWKS.
+ * claims, size and garbage).  The key is imported from a jwt-private.pem
+ * into a fresh store, as an installation from before the store kept keys
+ * is; the key set itself (rotation, reloads) is test_keys.c's.
  */
 #include "auth/auth.h"
 #include "base/crypto.h"
+#include "store/store.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include <jwt.h>
 #include <openssl/bn.h>
+#include <openssl/pem.h>
 #include <sodium.h>
 
 #define ISS "portico"
@@ -22,6 +26,7 @@
 #define NOW 1800000000LL
 
 static char dir[256];
+static char kid[64]; /* the kid of the imported key */
 
 static unsigned char *slurp(const char *name, size_t *len)
 {
@@ -52,7 +57,7 @@ static pt_token_claims base_claims(void)
     return c;
 }
 
-static int verify(const pt_keys *k, const char *tok)
+static int verify(pt_keys *k, const char *tok)
 {
     pt_token_claims out;
     return pt_token_verify(&out, k, ISS, AUD, tok, NOW + 10);
@@ -98,14 +103,16 @@ static bool set_s(char *tok, bool want_high)
     return changed;
 }
 
-/* libjwt-built token (any alg) over a claims JSON text; ES256 ones in
- * the low-S form porticod accepts. */
-static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen,
-                          const char *claims)
+/* libjwt-built token (any alg) over a claims JSON text, naming the kid
+ * of our key (so only the point under test can make it fail); ES256 ones
+ * in the low-S form porticod accepts.  with_kid false leaves it out. */
+static char *libjwt_token_kid(jwt_alg_t alg, const unsigned char *key, size_t keylen,
+                              const char *claims, bool with_kid)
 {
     jwt_t *jwt = NULL;
     char *t = NULL;
     if (jwt_new(&jwt) == 0 && jwt_set_alg(jwt, alg, key, (int)keylen) == 0 &&
+        (!with_kid || jwt_add_header(jwt, "kid", kid) == 0) &&
         jwt_add_grants_json(jwt, claims) == 0)
         t = jwt_encode_str(jwt);
     jwt_free(jwt);
@@ -114,9 +121,15 @@ static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen
     return t;
 }
 
+static char *libjwt_token(jwt_alg_t alg, const unsigned char *key, size_t keylen,
+                          const char *claims)
+{
+    return libjwt_token_kid(alg, key, keylen, claims, true);
+}
+
 /* Tokens are issued with low S only, and the high-S twin of a valid
  * token (the same signature, S replaced by n - S) is refused. */
-static void test_low_s(const pt_keys *k)
+static void test_low_s(pt_keys *k)
 {
     pt_token_claims c = base_claims();
     int twins = 0;
@@ -154,7 +167,7 @@ static char *claims_json(const char *extra_key, json_t *extra_val)
     return s;
 }
 
-static int verify_es256_claims(const pt_keys *k, const unsigned char *priv, size_t privlen,
+static int verify_es256_claims(pt_keys *k, const unsigned char *priv, size_t privlen,
                                const char *key, json_t *val)
 {
     char *claims = claims_json(key, val);
@@ -165,7 +178,7 @@ static int verify_es256_claims(const pt_keys *k, const unsigned char *priv, size
     return rc;
 }
 
-static void test_round_trip(const pt_keys *k)
+static void test_round_trip(pt_keys *k)
 {
     pt_token_claims c = base_claims(), out;
     char *tok = NULL;
@@ -189,7 +202,8 @@ static void test_round_trip(const pt_keys *k)
     json_t *h = json_loads((char *)hdr, 0, NULL);
     CHECK(h && strcmp(json_string_value(json_object_get(h, "alg")), "ES256") == 0);
     CHECK(h && strcmp(json_string_value(json_object_get(h, "typ")), "JWT") == 0);
-    CHECK(h && json_is_string(json_object_get(h, "kid")));
+    CHECK(h && json_is_string(json_object_get(h, "kid")) &&
+          strcmp(json_string_value(json_object_get(h, "kid")), kid) == 0);
     json_decref(h);
 
     /* expiry: now == exp is expired */
@@ -247,7 +261,7 @@ static void test_round_trip(const pt_keys *k)
     free(tok);
 }
 
-static void test_forged(const pt_keys *k)
+static void test_forged(pt_keys *k)
 {
     size_t publen = 0, privlen = 0;
     unsigned char *pub = slurp("jwt-public.pem", &publen);
@@ -260,6 +274,10 @@ static void test_forged(const pt_keys *k)
     /* sanity: a libjwt ES256 token with our key verifies */
     char *good = libjwt_token(JWT_ALG_ES256, priv, privlen, claims);
     CHECK(good && verify(k, good) == 0);
+    free(good);
+    /* ... but not without a kid: every token names its key */
+    good = libjwt_token_kid(JWT_ALG_ES256, priv, privlen, claims, false);
+    CHECK(good && verify(k, good) == PT_EINVAL);
     free(good);
 
     /* algorithm confusion: HS256 keyed with the public key */
@@ -281,7 +299,8 @@ static void test_forged(const pt_keys *k)
     free(h64);
 
     /* header says ES256 but the signature is 64 bytes of HMAC junk */
-    const char *he = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
+    char he[256];
+    snprintf(he, sizeof he, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
     h64 = b64(he, strlen(he));
     unsigned char junk[64] = {1, 2, 3};
     char *j64 = b64(junk, sizeof junk);
@@ -290,20 +309,25 @@ static void test_forged(const pt_keys *k)
     free(j64);
     free(h64);
 
-    /* wrong typ, unknown kid, crit header */
+    /* wrong typ, unknown or bad kid, crit header (each %s is our kid) */
     const char *bad_headers[] = {
-        "{\"alg\":\"ES256\",\"typ\":\"JOSE+JSON\"}",
+        "{\"alg\":\"ES256\",\"typ\":\"JOSE+JSON\",\"kid\":\"%s\"}",
         "{\"alg\":\"ES256\",\"kid\":\"nope\"}",
-        "{\"alg\":\"ES256\",\"crit\":[\"exp\"]}",
-        "{\"alg\":\"es256\"}",
-        "{\"alg\":\"ES384\"}",
-        "{\"typ\":\"JWT\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"\"}",
+        "{\"alg\":\"ES256\",\"kid\":7}",
+        "{\"alg\":\"ES256\",\"kid\":[\"%s\"]}",
+        "{\"alg\":\"ES256\",\"crit\":[\"exp\"],\"kid\":\"%s\"}",
+        "{\"alg\":\"es256\",\"kid\":\"%s\"}",
+        "{\"alg\":\"ES384\",\"kid\":\"%s\"}",
+        "{\"typ\":\"JWT\",\"kid\":\"%s\"}",
         "[\"ES256\"]",
-        "{\"alg\":\"ES256\",\"alg\":\"ES256\"}",
+        "{\"alg\":\"ES256\",\"alg\":\"ES256\",\"kid\":\"%s\"}",
     };
     for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
         /* a bad header is refused before the signature is looked at */
-        h64 = b64(bad_headers[i], strlen(bad_headers[i]));
+        char hb[256];
+        snprintf(hb, sizeof hb, bad_headers[i], kid);
+        h64 = b64(hb, strlen(hb));
         snprintf(buf, sizeof buf, "%s.%s.%s", h64, c64, "AAAA");
         CHECK(verify(k, buf) == PT_EINVAL);
         free(h64);
@@ -349,7 +373,7 @@ static void test_forged(const pt_keys *k)
     free(priv);
 }
 
-static void test_garbage(const pt_keys *k)
+static void test_garbage(pt_keys *k)
 {
     const char *bad[] = {"",
                          ".",
@@ -392,113 +416,87 @@ static void test_garbage(const pt_keys *k)
     }
 }
 
-static void test_keys(pt_keys *k)
+/*
+ * The JWKS lists every key of the set with what a client needs (the
+ * imported key, which signs, and the next one); the key from the file is
+ * the one that signs.
+ */
+static void test_jwks(pt_keys *k)
 {
     json_t *jwks = pt_keys_jwks(k);
-    json_t *key = json_array_get(json_object_get(jwks, "keys"), 0);
-    CHECK(key != NULL);
-    CHECK(strcmp(json_string_value(json_object_get(key, "kty")), "EC") == 0);
-    CHECK(strcmp(json_string_value(json_object_get(key, "crv")), "P-256") == 0);
-    CHECK(strcmp(json_string_value(json_object_get(key, "alg")), "ES256") == 0);
-    CHECK(strcmp(json_string_value(json_object_get(key, "use")), "sig") == 0);
-    const char *coords[] = {"x", "y"};
-    for (int i = 0; i < 2; i++) {
-        const char *v = json_string_value(json_object_get(key, coords[i]));
-        unsigned char bin[64];
-        size_t n = 0;
-        CHECK(v &&
-              sodium_base642bin(bin, sizeof bin, v, strlen(v), NULL, &n, NULL,
-                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-              n == 32);
+    json_t *keys = json_object_get(jwks, "keys");
+    CHECK(json_array_size(keys) == 2);
+    bool signing_listed = false;
+    for (size_t i = 0; i < json_array_size(keys); i++) {
+        json_t *key = json_array_get(keys, i);
+        CHECK(strcmp(json_string_value(json_object_get(key, "kty")), "EC") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(key, "crv")), "P-256") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(key, "alg")), "ES256") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(key, "use")), "sig") == 0);
+        CHECK(json_object_get(key, "d") == NULL && json_object_size(key) == 7);
+        const char *coords[] = {"x", "y"};
+        for (int j = 0; j < 2; j++) {
+            const char *v = json_string_value(json_object_get(key, coords[j]));
+            unsigned char bin[64];
+            size_t n = 0;
+            CHECK(v &&
+                  sodium_base642bin(bin, sizeof bin, v, strlen(v), NULL, &n, NULL,
+                                    sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+                  n == 32);
+        }
+        const char *id = json_string_value(json_object_get(key, "kid"));
+        CHECK(id && strlen(id) == 22);
+        if (id && strcmp(id, kid) == 0)
+            signing_listed = true;
     }
-    char kid[64];
-    snprintf(kid, sizeof kid, "%s", json_string_value(json_object_get(key, "kid")));
-    CHECK(strlen(kid) == 22);
+    CHECK(signing_listed);
     json_decref(jwks);
+}
 
-    /* mode 0600 */
+/* Writes a fresh P-256 key as jwt-private.pem/jwt-public.pem into d, as
+ * porticod did before the store kept keys. */
+static int write_pem_pair(const char *d)
+{
     char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/jwt-private.pem", dir);
-    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-
-    /* token signed before a reload still verifies after it; same kid */
-    pt_token_claims c = base_claims(), out;
-    char *tok = NULL;
-    CHECK(pt_token_sign(&tok, k, ISS, AUD, &c) == 0);
-    pt_keys *k2 = NULL;
-    CHECK(pt_keys_load(&k2, dir) == 0);
-    if (k2) {
-        json_t *j2 = pt_keys_jwks(k2);
-        const char *kid2 = json_string_value(
-            json_object_get(json_array_get(json_object_get(j2, "keys"), 0), "kid"));
-        CHECK(kid2 && strcmp(kid, kid2) == 0);
-        json_decref(j2);
-        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == 0);
-        pt_keys_free(k2);
-    }
-
-    /* a public file that does not match is rewritten from the private key */
-    snprintf(path, sizeof path, "%s/jwt-public.pem", dir);
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    snprintf(path, sizeof path, "%s/jwt-private.pem", d);
     FILE *f = fopen(path, "w");
-    fputs("garbage\n", f);
-    fclose(f);
-    k2 = NULL;
-    CHECK(pt_keys_load(&k2, dir) == 0);
-    if (k2) {
-        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == 0);
-        pt_keys_free(k2);
-    }
-    size_t n = 0;
-    unsigned char *pub = slurp("jwt-public.pem", &n);
-    CHECK(pub && strstr((char *)pub, "BEGIN PUBLIC KEY"));
-    free(pub);
-
-    /* a different key pair refuses our token */
-    char dir2[256];
-    snprintf(dir2, sizeof dir2, "/tmp/pt-token-test2-XXXXXX");
-    CHECK(mkdtemp(dir2) != NULL);
-    k2 = NULL;
-    CHECK(pt_keys_load(&k2, dir2) == 0);
-    if (k2) {
-        CHECK(pt_token_verify(&out, k2, ISS, AUD, tok, NOW + 1) == PT_EINVAL);
-        pt_keys_free(k2);
-    }
-    CHECK(check_rm_tree(dir2) == 0);
-
-    /* a broken private key is an error, not a crash */
-    char dir3[256] = "/tmp/pt-token-test3-XXXXXX";
-    CHECK(mkdtemp(dir3) != NULL);
-    snprintf(path, sizeof path, "%s/jwt-private.pem", dir3);
-    f = fopen(path, "w");
-    fputs("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", f);
-    fclose(f);
-    k2 = NULL;
-    CHECK(pt_keys_load(&k2, dir3) < 0 && k2 == NULL);
-    CHECK(check_rm_tree(dir3) == 0);
-    free(tok);
+    int ok = pk && f && PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) == 1;
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "%s/jwt-public.pem", d);
+    f = ok ? fopen(path, "w") : NULL;
+    ok = f && PEM_write_PUBKEY(f, pk) == 1;
+    if (f)
+        fclose(f);
+    EVP_PKEY_free(pk);
+    return ok ? 0 : -1;
 }
 
 int main(void)
 {
     pt_keys *k = NULL;
+    pt_store *st = NULL;
+    pt_store_options opts = PT_STORE_OPTIONS_INIT;
     if (pt_crypto_init() < 0)
         return 1;
     snprintf(dir, sizeof dir, "/tmp/pt-token-test-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (!mkdtemp(dir) || write_pem_pair(dir) != 0) {
+        perror("setup");
         return 1;
     }
-    if (pt_keys_load(&k, dir) != 0) {
-        fprintf(stderr, "pt_keys_load: %s\n", pt_error_last());
+    if (pt_store_open(&st, dir, &opts) != 0 || pt_keys_open(&k, st, dir) != 0 ||
+        pt_keys_current_kid(kid, sizeof kid, k) != 0) {
+        fprintf(stderr, "pt_keys_open: %s\n", pt_error_last());
         return 1;
     }
     test_round_trip(k);
     test_low_s(k);
     test_forged(k);
     test_garbage(k);
-    test_keys(k);
+    test_jwks(k);
     pt_keys_free(k);
+    pt_store_close(st);
 
     if (check_rm_tree(dir) != 0)
         failures++;

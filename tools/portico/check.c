@@ -2,6 +2,7 @@
  * check.c - `portico check`: verify every record of the store.
  */
 #include "base/common.h"
+#include "auth/auth.h"
 #include "cli.h"
 #include "host/plugins.h"
 #include "http/cursor.h"
@@ -117,6 +118,13 @@ static int check_scan(const pt_val *key, const pt_val *val, void *arg)
                                    memcmp(key->data, PT_CURSOR_CORE_META_KEY, key->len) == 0))) {
         if (val->len != 32)
             check_problem(x, key, "cursor secret is %zu bytes, not 32", val->len);
+        return 0;
+    }
+    /* The signing key set: every key parses and matches its kid. */
+    if (x->table == PT_T_META && key->len == strlen(PT_KEYS_META_KEY) &&
+        memcmp(key->data, PT_KEYS_META_KEY, key->len) == 0) {
+        if (pt_keys_record_check(val->data, val->len) < 0)
+            check_problem(x, key, "%s", pt_error_last());
         return 0;
     }
     if (x->table == PT_T_PORTLET_DATA) {

@@ -81,5 +81,6 @@ int cmd_check(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_portlet(cli *c, int argc, char **argv);
 int cmd_migrate(cli *c, int argc, char **argv);
+int cmd_keys(cli *c, int argc, char **argv);
 
 #endif

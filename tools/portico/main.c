@@ -67,6 +67,17 @@ const char cli_usage_text[] =
                                                                       "      print an access token "
                                                                       "for an integration (default "
                                                                       "ttl 900)\n"
+                                                                      "  keys list [--json]\n"
+                                                                      "      the signing keys: "
+                                                                      "kid, "
+                                                                      "state (current, next, "
+                                                                      "previous), times\n"
+                                                                      "  keys rotate [--force]\n"
+                                                                      "      next key signs, "
+                                                                      "current "
+                                                                      "only verifies, a new next; "
+                                                                      "nodes follow within "
+                                                                      "keys_refresh_secs\n"
                                                                       "  demo\n"
                                                                       "      load the demo "
                                                                       "organisation (idempotent) "
@@ -145,6 +156,7 @@ static const struct {
     {"org", cmd_org},       {"person", cmd_person},   {"import", cmd_import},
     {"token", cmd_token},   {"demo", cmd_demo},       {"check", cmd_check},
     {"backup", cmd_backup}, {"portlet", cmd_portlet}, {"migrate", cmd_migrate},
+    {"keys", cmd_keys},
 };
 
 int main(int argc, char **argv)

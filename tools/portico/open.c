@@ -62,7 +62,7 @@ int cli_open_at(pt_store **out, const char *where, const pt_config *cfg)
     pt_store_options o = PT_STORE_OPTIONS_INIT;
     o.map_size = cfg->map_size;
     o.map_size_max = cfg->map_size_max;
-    o.used_marker = "jwt-private.pem"; /* as porticod: keys without a store */
+    o.used_marker = PT_STORE_USED_MARKER; /* as porticod */
     if (pt_store_open(out, where, &o) < 0)
         return pt_store_is_url(where)
                    ? cli_fail("cannot open the PostgreSQL store: %s", cli_detail())

@@ -73,8 +73,8 @@ int cmd_token(cli *c, int argc, char **argv)
         return rc;
 
     pt_keys *keys = NULL;
-    if (pt_keys_load(&keys, c->data_dir) < 0)
-        return cli_fail("cannot load the signing key: %s", cli_detail());
+    if (pt_keys_open(&keys, c->store, c->data_dir) < 0)
+        return cli_fail("cannot load the signing keys: %s", cli_detail());
 
     token_ctx x;
     memset(&x, 0, sizeof x);
