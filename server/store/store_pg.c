@@ -17,9 +17,17 @@
  *           store.h allows.  Writers of one process also take write_lock,
  *           as with LMDB, so retries only come from other nodes.
  *   read  - BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY: one snapshot.
- * Values handed out by get/scan point into PGresults that the transaction
- * keeps until it ends.  Scans fetch in batches (LIMIT, growing), so a scan
- * stopped early does not load the rest.
+ * Values handed out by get/scan point into PGresults (or copies of written
+ * values) that the transaction keeps until it ends.  Scans fetch in
+ * batches (LIMIT, growing), so a scan stopped early does not load the rest.
+ *
+ * Round trips are what a request pays for here, so each transaction keeps
+ * a key cache (pg_cache.h): a key is fetched at most once per snapshot,
+ * writes wait in the cache and go out in one pipeline (sorted by key)
+ * before a scan, at commit or when many are waiting, and BEGIN travels in
+ * the same pipeline as the first statement (a transaction that sends
+ * nothing costs nothing).  Statements are prepared once per connection and
+ * take binary parameters.
  *
  * Connections: a pool of idle connections per store; a transaction takes
  * one (or opens one) and gives it back when it ends, so a thread holds at
@@ -28,6 +36,7 @@
  * opens a fresh one.
  */
 #include "store/store_backend.h"
+#include "store/pg_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,7 +56,9 @@
 #define PG_SCAN_MAX       2048
 #define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
 #define PG_HELD_SLOTS     4
-#define PG_KEY_MAX        511 /* LMDB's limit, so a key fits both backends */
+#define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
+#define PG_FLUSH_ROWS     512           /* waiting writes sent once this many ... */
+#define PG_FLUSH_BYTES    (1024 * 1024) /* ... or this many bytes wait */
 
 typedef struct pg_store {
     pt_store base; /* first: store.c dispatches through base.ops */
@@ -57,6 +68,7 @@ typedef struct pg_store {
     size_t n_idle, pool_max;
     unsigned open_conns;
     pthread_mutex_t write_lock;
+    bool schema_ready; /* new connections prepare the statements */
 } pg_store;
 
 typedef struct pg_txn {
@@ -65,8 +77,10 @@ typedef struct pg_txn {
     PGconn *conn;
     PGresult **results; /* kept until the transaction ends */
     size_t n_results, cap_results;
-    bool retry;  /* serialization failure: roll back and re-run */
-    bool failed; /* a statement failed: PostgreSQL aborted the transaction */
+    pg_cache cache; /* keys read or written here; writes not yet sent */
+    bool begun;     /* BEGIN has been sent and succeeded */
+    bool retry;     /* serialization failure: roll back and re-run */
+    bool failed;    /* a statement failed: PostgreSQL aborted the transaction */
 } pg_txn;
 
 static const pt_store_ops pg_ops;
@@ -166,25 +180,186 @@ static void txn_clear(pg_txn *t)
     free(t->results);
     t->results = NULL;
     t->n_results = t->cap_results = 0;
+    pg_cache_free(&t->cache);
 }
 
-/* Runs one statement; *out (if given) gets the result on success. */
-static int txn_exec(pg_txn *t, const char *sql, int n, const char *const *vals, const int *lens,
-                    const int *fmts, PGresult **out, const char *what)
+/* ---- statements -------------------------------------------------------- */
+
+#define INT2OID  21
+#define INT8OID  20
+#define BYTEAOID 17
+
+/* Prepared once per connection (conn_prepare); parameters are binary. */
+static const struct {
+    const char *name, *sql;
+    int n;
+    Oid types[5];
+} pg_prepared[] = {
+    {"pt_get", "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, {INT2OID, BYTEAOID}},
+    {"pt_put",
+     "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
+     3,
+     {INT2OID, BYTEAOID, BYTEAOID}},
+    {"pt_del", "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, {INT2OID, BYTEAOID}},
+    {"pt_scan_fwd",
+     "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+     "AND ($4::bytea IS NULL OR k > $4) ORDER BY k LIMIT $5",
+     5,
+     {INT2OID, BYTEAOID, BYTEAOID, BYTEAOID, INT8OID}},
+    {"pt_scan_rev",
+     "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+     "AND ($4::bytea IS NULL OR k < $4) ORDER BY k DESC LIMIT $5",
+     5,
+     {INT2OID, BYTEAOID, BYTEAOID, BYTEAOID, INT8OID}},
+};
+
+/* One statement to send: a prepared one by name with binary parameters,
+ * or (name NULL) plain SQL without parameters. */
+typedef struct pg_stmt {
+    const char *name, *sql;
+    int n;
+    const char *vals[5];
+    int lens[5];
+    int fmts[5];
+    unsigned char tbl[2], limit[8]; /* network order, for vals */
+} pg_stmt;
+
+/* Parameters $1 (the table) and $2 (the key) of a statement on one key. */
+static void stmt_on_key(pg_stmt *st, const char *name, int tbl, const void *key, size_t klen)
 {
-    if (t->failed) {
-        pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
+    memset(st, 0, sizeof(*st));
+    st->name = name;
+    st->n = 2;
+    st->tbl[0] = (unsigned char)((unsigned)tbl >> 8);
+    st->tbl[1] = (unsigned char)tbl;
+    st->vals[0] = (const char *)st->tbl;
+    st->lens[0] = 2;
+    st->vals[1] = key;
+    st->lens[1] = (int)klen;
+    for (int i = 0; i < 5; i++)
+        st->fmts[i] = 1;
+}
+
+/* The statement that sends one waiting write: an upsert or a delete. */
+static void stmt_for_write(pg_stmt *st, const pg_cache_entry *e)
+{
+    stmt_on_key(st, e->val ? "pt_put" : "pt_del", e->tbl, e->key, e->klen);
+    if (e->val) {
+        st->n = 3;
+        st->vals[2] = e->vlen ? e->val : "";
+        st->lens[2] = (int)e->vlen;
+    }
+}
+
+static bool stmt_send(PGconn *c, const pg_stmt *st)
+{
+    if (st->name)
+        return PQsendQueryPrepared(c, st->name, st->n, st->vals, st->lens, st->fmts, 1) == 1;
+    return PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
+}
+
+/*
+ * The result of the next statement in a pipeline, after which libpq
+ * returns NULL once.  NULL here means the connection broke mid-pipeline.
+ */
+static PGresult *pipe_result(PGconn *c)
+{
+    PGresult *r = PQgetResult(c);
+    if (r) {
+        PGresult *extra;
+        while ((extra = PQgetResult(c)) != NULL)
+            PQclear(extra);
+    }
+    return r;
+}
+
+/*
+ * Checks one pipelined result.  The first failure is recorded (txn_fail:
+ * it decides between a re-run and PT_EIO); the statements after it come
+ * back "aborted" and add nothing.  *broken: no result at all, so the rest
+ * of the pipeline cannot be read.
+ */
+static int pipe_check(pg_txn *t, PGresult *r, const char *what, bool *broken)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 0;
+    if (!r)
+        *broken = true;
+    if (st == PGRES_PIPELINE_ABORTED || t->failed) {
+        PQclear(r);
+        t->failed = true;
         return PT_EIO;
     }
-    PGresult *r = PQexecParams(t->conn, sql, n, NULL, vals, lens, fmts, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        return txn_fail(t, r, what);
-    if (out)
-        *out = r;
-    else
-        PQclear(r);
-    return 0;
+    return txn_fail(t, r, what);
+}
+
+/* BEGIN (when not yet sent), the waiting writes (flush), then st. */
+static bool pipe_send(pg_txn *t, bool flush, const pg_stmt *st)
+{
+    static const pg_stmt begin_rw = {.sql = "BEGIN ISOLATION LEVEL SERIALIZABLE"};
+    static const pg_stmt begin_ro = {.sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
+    bool ok = PQenterPipelineMode(t->conn) == 1;
+    if (ok && !t->begun)
+        ok = stmt_send(t->conn, t->base.write ? &begin_rw : &begin_ro);
+    if (flush) {
+        pg_cache_sort_dirty(&t->cache);
+        for (size_t i = 0; ok && i < t->cache.n_dirty; i++) {
+            pg_stmt w;
+            stmt_for_write(&w, t->cache.dirty[i]);
+            ok = stmt_send(t->conn, &w);
+        }
+    }
+    if (ok && st)
+        ok = stmt_send(t->conn, st);
+    return ok && PQpipelineSync(t->conn) == 1;
+}
+
+/*
+ * One round trip: pipe_send's statements and a sync, then their results
+ * in order.  *out (if given) gets st's result.  A connection that broke
+ * mid-pipeline is left in pipeline mode: txn_end closes it.
+ */
+static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, PGresult **out, const char *what)
+{
+    bool sent_begin = !t->begun, broken = false;
+    size_t n_writes = flush ? t->cache.n_dirty : 0;
+    if (!pipe_send(t, flush, st)) {
+        t->failed = true;
+        set_pq_error(PQstatus(t->conn) == CONNECTION_BAD ? "connection lost" : what,
+                     PQerrorMessage(t->conn));
+        return PT_EIO;
+    }
+    int rc = 0;
+    if (sent_begin && (rc = pipe_check(t, pipe_result(t->conn), "begin", &broken)) == 0)
+        t->begun = true;
+    for (size_t i = 0; i < n_writes && !broken; i++) {
+        int wrc = pipe_check(t, pipe_result(t->conn), "write", &broken);
+        rc = rc ? rc : wrc;
+    }
+    if (st && !broken) {
+        PGresult *r = pipe_result(t->conn);
+        int src = pipe_check(t, r, what, &broken); /* clears r on failure */
+        if (src == 0 && rc == 0 && out)
+            *out = r;
+        else if (src == 0)
+            PQclear(r);
+        rc = rc ? rc : src;
+    }
+    if (broken)
+        return rc ? rc : PT_EIO;
+    PGresult *sync = PQgetResult(t->conn);
+    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(t->conn) != 1) {
+        t->failed = true;
+        set_pq_error("pipeline", PQerrorMessage(t->conn));
+        return PT_EIO;
+    }
+    if (rc == 0 && flush)
+        pg_cache_mark_sent(&t->cache);
+    return rc;
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -194,6 +369,27 @@ static void quiet_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
+}
+
+/*
+ * Prepares the statements transactions use, once per connection, so a
+ * statement costs a Bind/Execute rather than a parse and plan each time.
+ * Needs the kv table, so the first connection (the one that creates it)
+ * is prepared after the schema step.
+ */
+static int conn_prepare(PGconn *c)
+{
+    for (size_t i = 0; i < sizeof(pg_prepared) / sizeof(pg_prepared[0]); i++) {
+        PGresult *r = PQprepare(c, pg_prepared[i].name, pg_prepared[i].sql, pg_prepared[i].n,
+                                pg_prepared[i].types);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            set_pq_error("prepare", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+            PQclear(r);
+            return PT_EIO;
+        }
+        PQclear(r);
+    }
+    return 0;
 }
 
 static PGconn *conn_open(pg_store *s)
@@ -211,6 +407,10 @@ static PGconn *conn_open(pg_store *s)
         return NULL;
     }
     PQsetNoticeProcessor(c, quiet_notice, NULL);
+    if (s->schema_ready && conn_prepare(c) != 0) {
+        PQfinish(c);
+        return NULL;
+    }
     pthread_mutex_lock(&s->pool_lock);
     s->open_conns++;
     pthread_mutex_unlock(&s->pool_lock);
@@ -259,9 +459,9 @@ static void conn_put(pg_store *s, PGconn *c)
 }
 
 /*
- * Takes a connection and opens a transaction on it.  A pooled connection
- * whose server went away is only noticed here: the BEGIN fails with the
- * connection bad, and one fresh connection is tried before giving up.
+ * Takes a connection for a transaction.  Nothing is sent yet: BEGIN goes
+ * out with the first statement (pipe_send), so a pooled connection whose
+ * server went away is noticed there (txn_roundtrip).
  */
 static int txn_begin(pg_store *s, bool write, pg_txn *t)
 {
@@ -269,31 +469,42 @@ static int txn_begin(pg_store *s, bool write, pg_txn *t)
     t->base.store = &s->base;
     t->base.write = write;
     t->store = s;
-    const char *begin = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                              : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-    for (int attempt = 0; attempt < 2; attempt++) {
-        t->conn = conn_get(s);
-        if (!t->conn)
-            return PT_EIO;
-        PGresult *r = PQexec(t->conn, begin);
-        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-            PQclear(r);
-            return 0;
-        }
-        set_pq_error("begin", r ? PQresultErrorMessage(r) : PQerrorMessage(t->conn));
-        PQclear(r);
-        bool bad = PQstatus(t->conn) == CONNECTION_BAD;
-        conn_close(s, t->conn);
-        t->conn = NULL;
-        if (!bad)
-            break;
-    }
-    return PT_EIO;
+    t->conn = conn_get(s);
+    return t->conn ? 0 : PT_EIO;
 }
 
-/* Rolls back (if still open) and gives the connection back. */
+/*
+ * pipe_run, with one more try on a fresh connection when the pooled one
+ * turned out dead before this transaction had begun (the server restarted
+ * since it was pooled): nothing was done on it, so nothing is lost.
+ */
+static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, PGresult **out, const char *what)
+{
+    if (t->failed) {
+        pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
+        return PT_EIO;
+    }
+    int rc = pipe_run(t, flush, st, out, what);
+    if (rc == 0 || t->begun || PQstatus(t->conn) != CONNECTION_BAD)
+        return rc;
+    conn_close(t->store, t->conn);
+    t->conn = conn_open(t->store);
+    if (!t->conn)
+        return PT_EIO;
+    t->failed = t->retry = false;
+    return pipe_run(t, flush, st, out, what);
+}
+
+/*
+ * Rolls back (if still open) and gives the connection back.  A connection
+ * left mid-pipeline (it broke while results were awaited) is closed.
+ */
 static void txn_end(pg_txn *t)
 {
+    if (t->conn && PQpipelineStatus(t->conn) != PQ_PIPELINE_OFF) {
+        conn_close(t->store, t->conn);
+        t->conn = NULL;
+    }
     if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE) {
         PGresult *r = PQexec(t->conn, "ROLLBACK");
         PQclear(r);
@@ -301,6 +512,16 @@ static void txn_end(pg_txn *t)
     txn_clear(t);
     conn_put(t->store, t->conn);
     t->conn = NULL;
+}
+
+/* Sends the waiting writes and COMMIT in one round trip; a transaction
+ * that never sent anything has nothing to commit. */
+static int txn_commit(pg_txn *t)
+{
+    if (!t->begun && t->cache.n_dirty == 0)
+        return 0;
+    static const pg_stmt commit = {.sql = "COMMIT"};
+    return txn_roundtrip(t, true, &commit, NULL, "commit");
 }
 
 /* ---- schema ------------------------------------------------------------ */
@@ -399,6 +620,9 @@ int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *op
         return PT_EIO;
     }
     int rc = schema_migrate(c);
+    if (rc == 0)
+        rc = conn_prepare(c);
+    s->schema_ready = true;
     conn_put(s, c);
     if (rc != 0) {
         pg_ops.close(&s->base);
@@ -438,6 +662,8 @@ static int pg_read(pt_store *base, pt_txn_fn fn, void *ctx)
         h->depth++;
         rc = fn(&t.base, ctx);
         h->depth--;
+        if (t.failed && rc != PT_EIO)
+            rc = PT_EIO; /* fn went on past a failed statement */
         txn_end(&t);
     }
     held_release(h);
@@ -515,15 +741,10 @@ static int pg_write(pt_store *base, pt_txn_fn fn, void *ctx)
         if (rc != 0)
             break;
         rc = fn(&t.base, ctx);
-        if (!t.retry && rc == 0 && !t.failed) {
-            PGresult *r = PQexec(t.conn, "COMMIT");
-            if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                rc = txn_fail(&t, r, "commit");
-            else
-                PQclear(r);
-        } else if (rc == 0) {
+        if (!t.retry && rc == 0 && !t.failed)
+            rc = txn_commit(&t);
+        else if (t.failed && rc != PT_EIO)
             rc = PT_EIO; /* fn went on past a failed statement */
-        }
         bool again = t.retry;
         txn_end(&t);
         if (!again)
@@ -558,15 +779,28 @@ static bool writable(pg_txn *t, const char *what)
     return true;
 }
 
-/* One statement on one (table, key) pair: $1 the table, $2 the key (binary). */
-static int exec_on_key(pg_txn *t, const char *sql, pt_table tb, const void *key, size_t klen,
-                       PGresult **out, const char *what)
+/*
+ * The transaction's entry for (tb, key): from the cache, else fetched
+ * once and remembered (present or absent), which is exact because the
+ * snapshot does not change under the transaction.  A key the transaction
+ * has not touched cannot be among its waiting writes, so no flush first.
+ */
+static int txn_lookup(pg_txn *t, pt_table tb, const void *key, size_t klen, pg_cache_entry **out)
 {
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key};
-    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
-    return txn_exec(t, sql, 2, vals, lens, fmts, out, what);
+    *out = pg_cache_find(&t->cache, (int)tb, key, klen);
+    if (*out)
+        return 0;
+    pg_stmt st;
+    stmt_on_key(&st, "pt_get", (int)tb, key, klen);
+    PGresult *r = NULL;
+    int rc = txn_roundtrip(t, false, &st, &r, "get");
+    if (rc != 0)
+        return rc;
+    if ((rc = txn_keep(t, r)) != 0)
+        return rc;
+    bool found = PQntuples(r) > 0;
+    return pg_cache_note(&t->cache, (int)tb, key, klen, found ? PQgetvalue(r, 0, 0) : NULL,
+                         found ? (size_t)PQgetlength(r, 0, 0) : 0, out);
 }
 
 static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_val *out)
@@ -576,17 +810,33 @@ static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_va
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    PGresult *r = NULL;
-    int rc = exec_on_key(t, "SELECT v FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "get");
+    pg_cache_entry *e = NULL;
+    int rc = txn_lookup(t, tb, key, klen, &e);
     if (rc != 0)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
+    if (!e->val)
         return PT_ENOTFOUND;
+    out->data = e->val;
+    out->len = e->vlen;
+    return 0;
+}
+
+/*
+ * Records a write in the cache; it goes to the server with the next
+ * flush.  Sent early once PG_FLUSH_ROWS or PG_FLUSH_BYTES wait, so a huge
+ * transaction does not send everything at commit in one burst.
+ */
+static int txn_write(pg_txn *t, pt_table tb, const void *key, size_t klen, const void *val,
+                     size_t vlen)
+{
+    if (t->failed) {
+        pt_error_set("store: postgres: write after a failed statement in this transaction");
+        return PT_EIO;
     }
-    out->data = PQgetvalue(r, 0, 0);
-    out->len = (size_t)PQgetlength(r, 0, 0);
-    return txn_keep(t, r);
+    int rc = pg_cache_write(&t->cache, (int)tb, key, klen, val, vlen);
+    if (rc == 0 && (t->cache.n_dirty >= PG_FLUSH_ROWS || t->cache.dirty_bytes >= PG_FLUSH_BYTES))
+        rc = txn_roundtrip(t, true, NULL, NULL, "write");
+    return rc;
 }
 
 static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const void *val,
@@ -605,27 +855,20 @@ static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const
         pt_error_set("store: key of %zu bytes is over the limit of %d", klen, PG_KEY_MAX);
         return PT_EINVAL;
     }
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key, vlen ? val : ""};
-    int lens[] = {0, (int)klen, (int)vlen}, fmts[] = {0, 1, 1};
-    const char *sql = no_overwrite ? "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                                     "ON CONFLICT (tbl, k) DO NOTHING"
-                                   : "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                                     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v";
-    PGresult *r = NULL;
-    int rc = txn_exec(t, sql, 3, vals, lens, fmts, &r, "put");
-    if (rc != 0)
-        return rc;
-    bool inserted = strcmp(PQcmdTuples(r), "0") != 0;
-    PQclear(r);
-    if (!inserted) {
-        pt_error_set("store: key exists");
-        return PT_EEXISTS;
+    if (no_overwrite) {
+        pg_cache_entry *e = NULL;
+        int rc = txn_lookup(t, tb, key, klen, &e);
+        if (rc != 0)
+            return rc;
+        if (e->val) {
+            pt_error_set("store: key exists");
+            return PT_EEXISTS;
+        }
     }
-    return 0;
+    return txn_write(t, tb, key, klen, vlen ? val : "", vlen);
 }
 
+/* A delete is a lookup (it answers PT_ENOTFOUND) and a waiting write. */
 static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
 {
     pg_txn *t = (pg_txn *)base;
@@ -635,22 +878,33 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    PGresult *r = NULL;
-    int rc =
-        exec_on_key(t, "DELETE FROM kv WHERE tbl = $1 AND k = $2", tb, key, klen, &r, "delete");
+    pg_cache_entry *e = NULL;
+    int rc = txn_lookup(t, tb, key, klen, &e);
     if (rc != 0)
         return rc;
-    bool gone = strcmp(PQcmdTuples(r), "0") != 0;
-    PQclear(r);
-    return gone ? 0 : PT_ENOTFOUND;
+    if (!e->val)
+        return PT_ENOTFOUND;
+    return txn_write(t, tb, key, klen, NULL, 0);
 }
 
-static const char scan_fwd[] =
-    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
-    "AND ($4::bytea IS NULL OR k > $4) ORDER BY k LIMIT $5";
-static const char scan_rev[] =
-    "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
-    "AND ($4::bytea IS NULL OR k < $4) ORDER BY k DESC LIMIT $5";
+/* One batch of a scan: $3 the prefix's successor, $4 `after` (either
+ * NULL when absent), $5 the batch size. */
+static void stmt_scan(pg_stmt *st, bool reverse, pt_table tb, const void *prefix, size_t plen,
+                      const unsigned char *succ, size_t slen, const void *after, size_t alen,
+                      int batch)
+{
+    stmt_on_key(st, reverse ? "pt_scan_rev" : "pt_scan_fwd", (int)tb, plen ? prefix : "", plen);
+    st->n = 5;
+    st->vals[2] = slen ? (const char *)succ : NULL;
+    st->lens[2] = (int)slen;
+    st->vals[3] = after;
+    st->lens[3] = (int)alen;
+    uint64_t v = (uint64_t)batch;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        st->limit[i] = (unsigned char)v;
+    st->vals[4] = (const char *)st->limit;
+    st->lens[4] = 8;
+}
 
 /*
  * The range is [prefix, successor(prefix)); `after` narrows it (strictly
@@ -677,16 +931,12 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
     if (plen)
         pt_store_prefix_successor(prefix, plen, succ, &slen);
 
-    char tbl[8], limit[16];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
     int batch = PG_SCAN_FIRST, rc = 0;
     for (;;) {
-        snprintf(limit, sizeof(limit), "%d", batch);
-        const char *vals[] = {tbl, plen ? prefix : "", slen ? (const char *)succ : NULL, after,
-                              limit};
-        int lens[] = {0, (int)plen, (int)slen, (int)alen, 0}, fmts[] = {0, 1, 1, 1, 0};
+        pg_stmt st;
+        stmt_scan(&st, reverse, tb, prefix, plen, succ, slen, after, alen, batch);
         PGresult *r = NULL;
-        rc = txn_exec(t, reverse ? scan_rev : scan_fwd, 5, vals, lens, fmts, &r, "scan");
+        rc = txn_roundtrip(t, true, &st, &r, "scan"); /* waiting writes first */
         if (rc != 0)
             break;
         if ((rc = txn_keep(t, r)) != 0)
