@@ -427,6 +427,24 @@ static void conn_close(pg_store *s, PGconn *c)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
+/*
+ * Reads the answer to the ROLLBACK the connection's last transaction sent
+ * without waiting for it (txn_end); by now it has normally arrived, so
+ * this costs no round trip.  false: the connection is no use.
+ */
+static bool conn_settle(PGconn *c)
+{
+    if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+        return true;
+    PGresult *r = pipe_result(c);
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PGresult *sync = ok ? PQgetResult(c) : NULL;
+    ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    return ok && PQexitPipelineMode(c) == 1;
+}
+
 /* An idle pooled connection, else a new one; NULL (PT_EIO) if none. */
 static PGconn *conn_get(pg_store *s)
 {
@@ -435,19 +453,21 @@ static PGconn *conn_get(pg_store *s)
     if (s->n_idle > 0)
         c = s->idle[--s->n_idle];
     pthread_mutex_unlock(&s->pool_lock);
-    if (c && PQstatus(c) != CONNECTION_OK) {
+    if (c && (PQstatus(c) != CONNECTION_OK || !conn_settle(c))) {
         conn_close(s, c);
         c = NULL;
     }
     return c ? c : conn_open(s);
 }
 
-/* Back to the pool if it is healthy and idle, else closed. */
+/* Back to the pool if it is healthy and idle (or only owes the answer to
+ * a ROLLBACK, which conn_get reads), else closed. */
 static void conn_put(pg_store *s, PGconn *c)
 {
     if (!c)
         return;
-    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+    bool idle = PQpipelineStatus(c) == PQ_PIPELINE_ON || PQtransactionStatus(c) == PQTRANS_IDLE;
+    if (PQstatus(c) == CONNECTION_OK && idle) {
         pthread_mutex_lock(&s->pool_lock);
         if (s->n_idle < s->pool_max) {
             s->idle[s->n_idle++] = c;
@@ -495,6 +515,15 @@ static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, PGresult **ou
     return pipe_run(t, flush, st, out, what);
 }
 
+/* Sends ROLLBACK and a sync without waiting for the answer: nothing
+ * depends on it (the server drops the snapshot as it reads it), and the
+ * connection's next user reads it (conn_settle). */
+static bool rollback_send(PGconn *c)
+{
+    static const pg_stmt rollback = {.sql = "ROLLBACK"};
+    return PQenterPipelineMode(c) == 1 && stmt_send(c, &rollback) && PQpipelineSync(c) == 1;
+}
+
 /*
  * Rolls back (if still open) and gives the connection back.  A connection
  * left mid-pipeline (it broke while results were awaited) is closed.
@@ -505,9 +534,9 @@ static void txn_end(pg_txn *t)
         conn_close(t->store, t->conn);
         t->conn = NULL;
     }
-    if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(t->conn, "ROLLBACK");
-        PQclear(r);
+    if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE && !rollback_send(t->conn)) {
+        conn_close(t->store, t->conn);
+        t->conn = NULL;
     }
     txn_clear(t);
     conn_put(t->store, t->conn);
