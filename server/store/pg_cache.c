@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_BLOCK     (64 * 1024)
+/* Blocks start small (most transactions touch a handful of keys, and a
+ * malloc of 1 KiB or more makes glibc consolidate its free lists) and
+ * double up to CACHE_BLOCK_MAX. */
+#define CACHE_BLOCK_MIN 768
+#define CACHE_BLOCK_MAX (64 * 1024)
 #define CACHE_BUCKETS_0 64
 
 struct pg_cache_block {
@@ -28,7 +32,11 @@ static void *arena_alloc(pg_cache *c, size_t n)
     n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
     pg_cache_block *b = c->blocks;
     if (!b || b->size - b->used < n) {
-        size_t size = n > CACHE_BLOCK ? n : CACHE_BLOCK;
+        size_t size = b ? b->size * 2 : CACHE_BLOCK_MIN;
+        if (size > CACHE_BLOCK_MAX)
+            size = CACHE_BLOCK_MAX;
+        if (size < n)
+            size = n;
         b = malloc(sizeof(*b) + size);
         if (!b) {
             pt_error_set("store: out of memory");
@@ -178,6 +186,27 @@ int pg_cache_write(pg_cache *c, int tbl, const void *key, size_t klen, const voi
     e->vlen = val ? vlen : 0;
     c->dirty_bytes += e->vlen;
     return 0;
+}
+
+int pg_cache_note_range(pg_cache *c, int tbl, const void *prefix, size_t plen)
+{
+    pg_cache_range *r = arena_alloc(c, sizeof(*r) + plen);
+    if (!r)
+        return PT_ENOMEM;
+    r->tbl = tbl;
+    r->plen = plen;
+    memcpy(r->prefix, prefix, plen);
+    r->next = c->ranges;
+    c->ranges = r;
+    return 0;
+}
+
+bool pg_cache_known_absent(const pg_cache *c, int tbl, const void *key, size_t klen)
+{
+    for (const pg_cache_range *r = c->ranges; r; r = r->next)
+        if (r->tbl == tbl && klen >= r->plen && memcmp(key, r->prefix, r->plen) == 0)
+            return true;
+    return false;
 }
 
 /* bytea order within a table, as the index and LMDB sort keys. */

@@ -35,6 +35,14 @@ typedef struct pg_cache_entry {
 
 typedef struct pg_cache_block pg_cache_block;
 
+/* A key prefix every key of which is in the cache (pg_cache_note_range). */
+typedef struct pg_cache_range {
+    struct pg_cache_range *next;
+    int tbl;
+    size_t plen;
+    unsigned char prefix[];
+} pg_cache_range;
+
 typedef struct pg_cache {
     pg_cache_entry **buckets;
     size_t n_buckets, n_entries;
@@ -42,6 +50,7 @@ typedef struct pg_cache {
     size_t n_dirty, cap_dirty;
     size_t dirty_bytes; /* keys and values waiting to be sent */
     pg_cache_block *blocks;
+    pg_cache_range *ranges;
 } pg_cache;
 
 /* A zeroed pg_cache is empty and ready; this frees everything in it. */
@@ -55,6 +64,14 @@ pg_cache_entry *pg_cache_find(const pg_cache *c, int tbl, const void *key, size_
  * result the transaction keeps). */
 int pg_cache_note(pg_cache *c, int tbl, const void *key, size_t klen, const void *val, size_t vlen,
                   pg_cache_entry **out);
+
+/* Records that every key of tbl beginning with prefix that the server
+ * holds has been noted, so a key in that range missing from the cache is
+ * absent (pg_cache_known_absent). */
+int pg_cache_note_range(pg_cache *c, int tbl, const void *prefix, size_t plen);
+
+/* True when (tbl, key) is not in the cache but lies in a noted range. */
+bool pg_cache_known_absent(const pg_cache *c, int tbl, const void *key, size_t klen);
 
 /* Records a write by this transaction (val NULL: a delete), copying val,
  * and marks the key dirty. */

@@ -122,6 +122,13 @@ int pt_txn_scan(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const 
     return txn->store->ops->scan(txn, t, prefix, plen, after, alen, reverse, cb, ctx);
 }
 
+int pt_txn_prefetch(pt_txn *txn, pt_table t, const void *prefix, size_t plen)
+{
+    if (!txn->store->ops->prefetch)
+        return 0;
+    return txn->store->ops->prefetch(txn, t, prefix, plen);
+}
+
 void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen)
 {
     size_t n = plen;

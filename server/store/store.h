@@ -129,6 +129,13 @@ int pt_txn_insert(pt_txn *txn, pt_table t, const void *key, size_t klen, const v
 /* 0, or PT_ENOTFOUND. */
 int pt_txn_del(pt_txn *txn, pt_table t, const void *key, size_t klen);
 
+/* A hint that the caller is about to get several keys beginning with
+ * prefix (one organisation's portlet settings): a backend whose reads are
+ * round trips (PostgreSQL) reads up to a few hundred of them at once, so
+ * the gets that follow are answered from memory.  What the transaction
+ * reads never changes.  0, or a store error (PT_EIO). */
+int pt_txn_prefetch(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
+
 /* Calls cb for each key beginning with prefix, in key order, starting
  * strictly after `after` when it is given (for cursor pagination).
  * cb returns 0 to go on, PT_ESTOP to stop (scan then returns 0), or an

@@ -28,6 +28,8 @@ typedef struct pt_store_ops {
     int (*del)(pt_txn *txn, pt_table t, const void *key, size_t klen);
     int (*scan)(pt_txn *txn, pt_table t, const void *prefix, size_t plen, const void *after,
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
+    /* pt_txn_prefetch; NULL when gets are cheap (LMDB). */
+    int (*prefetch)(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
 } pt_store_ops;
 
 struct pt_store {

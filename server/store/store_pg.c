@@ -57,6 +57,7 @@
 #define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
 #define PG_HELD_SLOTS     4
 #define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
+#define PG_PREFETCH_MAX   256           /* rows one prefetch reads */
 #define PG_FLUSH_ROWS     512           /* waiting writes sent once this many ... */
 #define PG_FLUSH_BYTES    (1024 * 1024) /* ... or this many bytes wait */
 
@@ -819,6 +820,8 @@ static int txn_lookup(pg_txn *t, pt_table tb, const void *key, size_t klen, pg_c
     *out = pg_cache_find(&t->cache, (int)tb, key, klen);
     if (*out)
         return 0;
+    if (pg_cache_known_absent(&t->cache, (int)tb, key, klen))
+        return pg_cache_note(&t->cache, (int)tb, key, klen, NULL, 0, out);
     pg_stmt st;
     stmt_on_key(&st, "pt_get", (int)tb, key, klen);
     PGresult *r = NULL;
@@ -998,6 +1001,50 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
     return rc;
 }
 
+/*
+ * pt_txn_prefetch: one scan of up to PG_PREFETCH_MAX rows under prefix,
+ * each noted in the cache unless the transaction already knows the key
+ * (its own writes, not yet sent, are newer than the server's rows).  When
+ * the scan saw the whole range, a key of it that is not there is known
+ * absent too.  No flush: keys this transaction wrote are all cached.
+ */
+static int pg_prefetch(pt_txn *base, pt_table tb, const void *prefix, size_t plen)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (prefix == NULL)
+        plen = 0;
+    unsigned char *succ = plen ? malloc(plen) : NULL;
+    size_t slen = 0;
+    if (plen && !succ) {
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    if (plen)
+        pt_store_prefix_successor(prefix, plen, succ, &slen);
+    pg_stmt st;
+    stmt_scan(&st, false, tb, prefix, plen, succ, slen, NULL, 0, PG_PREFETCH_MAX + 1);
+    PGresult *r = NULL;
+    int rc = txn_roundtrip(t, false, &st, &r, "prefetch");
+    free(succ);
+    if (rc != 0 || (rc = txn_keep(t, r)) != 0)
+        return rc;
+    int n = PQntuples(r);
+    for (int i = 0; i < n && i < PG_PREFETCH_MAX && rc == 0; i++) {
+        const char *k = PQgetvalue(r, i, 0);
+        size_t klen = (size_t)PQgetlength(r, i, 0);
+        if (klen < plen || (plen && memcmp(k, prefix, plen) != 0))
+            break; /* past a prefix of only 0xff bytes */
+        if (!pg_cache_find(&t->cache, (int)tb, k, klen))
+            rc = pg_cache_note(&t->cache, (int)tb, k, klen, PQgetvalue(r, i, 1),
+                               (size_t)PQgetlength(r, i, 1), NULL);
+    }
+    if (rc == 0 && n <= PG_PREFETCH_MAX)
+        rc = pg_cache_note_range(&t->cache, (int)tb, plen ? prefix : "", plen);
+    return rc;
+}
+
 /* ---- stats, ping, backup ----------------------------------------------- */
 
 static int one_shot(pg_store *s, const char *sql, PGresult **out)
@@ -1095,4 +1142,5 @@ static const pt_store_ops pg_ops = {
     .put = pg_put,
     .del = pg_del,
     .scan = pg_scan,
+    .prefetch = pg_prefetch,
 };
