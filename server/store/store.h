@@ -136,6 +136,19 @@ int pt_txn_del(pt_txn *txn, pt_table t, const void *key, size_t klen);
  * reads never changes.  0, or a store error (PT_EIO). */
 int pt_txn_prefetch(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
 
+/* One key of a pt_txn_prefetch_keys hint. */
+typedef struct pt_keyref {
+    pt_table t;
+    const void *key;
+    size_t klen;
+} pt_keyref;
+
+/* A hint that the caller is about to get each of keys[0..n) (a request's
+ * session, account, membership and organisation): PostgreSQL reads them
+ * all in one round trip instead of one each.  What the transaction reads
+ * never changes.  0, or a store error (PT_EIO). */
+int pt_txn_prefetch_keys(pt_txn *txn, const pt_keyref *keys, size_t n);
+
 /* Calls cb for each key beginning with prefix, in key order, starting
  * strictly after `after` when it is given (for cursor pagination).
  * cb returns 0 to go on, PT_ESTOP to stop (scan then returns 0), or an

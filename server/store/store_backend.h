@@ -30,6 +30,8 @@ typedef struct pt_store_ops {
                 size_t alen, bool reverse, pt_scan_fn cb, void *ctx);
     /* pt_txn_prefetch; NULL when gets are cheap (LMDB). */
     int (*prefetch)(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
+    /* pt_txn_prefetch_keys; NULL when gets are cheap (LMDB). */
+    int (*prefetch_keys)(pt_txn *txn, const pt_keyref *keys, size_t n);
 } pt_store_ops;
 
 struct pt_store {

@@ -58,6 +58,7 @@
 #define PG_HELD_SLOTS     4
 #define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
 #define PG_PREFETCH_MAX   256           /* rows one prefetch reads */
+#define PG_PREFETCH_KEYS  16            /* gets in one prefetch_keys pipeline */
 #define PG_FLUSH_ROWS     512           /* waiting writes sent once this many ... */
 #define PG_FLUSH_BYTES    (1024 * 1024) /* ... or this many bytes wait */
 
@@ -296,8 +297,17 @@ static int pipe_check(pg_txn *t, PGresult *r, const char *what, bool *broken)
     return txn_fail(t, r, what);
 }
 
-/* BEGIN (when not yet sent), the waiting writes (flush), then st. */
-static bool pipe_send(pg_txn *t, bool flush, const pg_stmt *st)
+/* Frees the results a failed pipeline had handed out. */
+static void pipe_clear(PGresult **out, size_t n)
+{
+    for (size_t i = 0; out && i < n; i++) {
+        PQclear(out[i]);
+        out[i] = NULL;
+    }
+}
+
+/* BEGIN (when not yet sent), the waiting writes (flush), then st[0..n). */
+static bool pipe_send(pg_txn *t, bool flush, const pg_stmt *st, size_t n)
 {
     static const pg_stmt begin_rw = {.sql = "BEGIN ISOLATION LEVEL SERIALIZABLE"};
     static const pg_stmt begin_ro = {.sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
@@ -312,21 +322,23 @@ static bool pipe_send(pg_txn *t, bool flush, const pg_stmt *st)
             ok = stmt_send(t->conn, &w);
         }
     }
-    if (ok && st)
-        ok = stmt_send(t->conn, st);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = stmt_send(t->conn, &st[i]);
     return ok && PQpipelineSync(t->conn) == 1;
 }
 
 /*
  * One round trip: pipe_send's statements and a sync, then their results
- * in order.  *out (if given) gets st's result.  A connection that broke
- * mid-pipeline is left in pipeline mode: txn_end closes it.
+ * in order.  out[i] (out may be NULL) gets st[i]'s result when every
+ * statement succeeded.  A connection that broke mid-pipeline is left in
+ * pipeline mode: txn_end closes it.
  */
-static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, PGresult **out, const char *what)
+static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, size_t n, PGresult **out,
+                    const char *what)
 {
     bool sent_begin = !t->begun, broken = false;
     size_t n_writes = flush ? t->cache.n_dirty : 0;
-    if (!pipe_send(t, flush, st)) {
+    if (!pipe_send(t, flush, st, n)) {
         t->failed = true;
         set_pq_error(PQstatus(t->conn) == CONNECTION_BAD ? "connection lost" : what,
                      PQerrorMessage(t->conn));
@@ -339,15 +351,17 @@ static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, PGresult **out, co
         int wrc = pipe_check(t, pipe_result(t->conn), "write", &broken);
         rc = rc ? rc : wrc;
     }
-    if (st && !broken) {
+    for (size_t i = 0; i < n && !broken; i++) {
         PGresult *r = pipe_result(t->conn);
         int src = pipe_check(t, r, what, &broken); /* clears r on failure */
-        if (src == 0 && rc == 0 && out)
-            *out = r;
+        if (src == 0 && out)
+            out[i] = r;
         else if (src == 0)
             PQclear(r);
         rc = rc ? rc : src;
     }
+    if (broken || rc != 0)
+        pipe_clear(out, n);
     if (broken)
         return rc ? rc : PT_EIO;
     PGresult *sync = PQgetResult(t->conn);
@@ -499,13 +513,14 @@ static int txn_begin(pg_store *s, bool write, pg_txn *t)
  * turned out dead before this transaction had begun (the server restarted
  * since it was pooled): nothing was done on it, so nothing is lost.
  */
-static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, PGresult **out, const char *what)
+static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, size_t n, PGresult **out,
+                         const char *what)
 {
     if (t->failed) {
         pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
         return PT_EIO;
     }
-    int rc = pipe_run(t, flush, st, out, what);
+    int rc = pipe_run(t, flush, st, n, out, what);
     if (rc == 0 || t->begun || PQstatus(t->conn) != CONNECTION_BAD)
         return rc;
     conn_close(t->store, t->conn);
@@ -513,7 +528,7 @@ static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, PGresult **ou
     if (!t->conn)
         return PT_EIO;
     t->failed = t->retry = false;
-    return pipe_run(t, flush, st, out, what);
+    return pipe_run(t, flush, st, n, out, what);
 }
 
 /* Sends ROLLBACK and a sync without waiting for the answer: nothing
@@ -551,7 +566,7 @@ static int txn_commit(pg_txn *t)
     if (!t->begun && t->cache.n_dirty == 0)
         return 0;
     static const pg_stmt commit = {.sql = "COMMIT"};
-    return txn_roundtrip(t, true, &commit, NULL, "commit");
+    return txn_roundtrip(t, true, &commit, 1, NULL, "commit");
 }
 
 /* ---- schema ------------------------------------------------------------ */
@@ -825,7 +840,7 @@ static int txn_lookup(pg_txn *t, pt_table tb, const void *key, size_t klen, pg_c
     pg_stmt st;
     stmt_on_key(&st, "pt_get", (int)tb, key, klen);
     PGresult *r = NULL;
-    int rc = txn_roundtrip(t, false, &st, &r, "get");
+    int rc = txn_roundtrip(t, false, &st, 1, &r, "get");
     if (rc != 0)
         return rc;
     if ((rc = txn_keep(t, r)) != 0)
@@ -867,7 +882,7 @@ static int txn_write(pg_txn *t, pt_table tb, const void *key, size_t klen, const
     }
     int rc = pg_cache_write(&t->cache, (int)tb, key, klen, val, vlen);
     if (rc == 0 && (t->cache.n_dirty >= PG_FLUSH_ROWS || t->cache.dirty_bytes >= PG_FLUSH_BYTES))
-        rc = txn_roundtrip(t, true, NULL, NULL, "write");
+        rc = txn_roundtrip(t, true, NULL, 0, NULL, "write");
     return rc;
 }
 
@@ -968,7 +983,7 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
         pg_stmt st;
         stmt_scan(&st, reverse, tb, prefix, plen, succ, slen, after, alen, batch);
         PGresult *r = NULL;
-        rc = txn_roundtrip(t, true, &st, &r, "scan"); /* waiting writes first */
+        rc = txn_roundtrip(t, true, &st, 1, &r, "scan"); /* waiting writes first */
         if (rc != 0)
             break;
         if ((rc = txn_keep(t, r)) != 0)
@@ -1026,7 +1041,7 @@ static int pg_prefetch(pt_txn *base, pt_table tb, const void *prefix, size_t ple
     pg_stmt st;
     stmt_scan(&st, false, tb, prefix, plen, succ, slen, NULL, 0, PG_PREFETCH_MAX + 1);
     PGresult *r = NULL;
-    int rc = txn_roundtrip(t, false, &st, &r, "prefetch");
+    int rc = txn_roundtrip(t, false, &st, 1, &r, "prefetch");
     free(succ);
     if (rc != 0 || (rc = txn_keep(t, r)) != 0)
         return rc;
@@ -1042,6 +1057,46 @@ static int pg_prefetch(pt_txn *base, pt_table tb, const void *prefix, size_t ple
     }
     if (rc == 0 && n <= PG_PREFETCH_MAX)
         rc = pg_cache_note_range(&t->cache, (int)tb, plen ? prefix : "", plen);
+    return rc;
+}
+
+/*
+ * pt_txn_prefetch_keys: the gets of the keys the transaction does not know
+ * yet, in pipelines of up to PG_PREFETCH_KEYS, each result noted in the
+ * cache as txn_lookup would.  Keys that are invalid for a get are skipped
+ * (the get itself will answer for them).
+ */
+static int pg_prefetch_keys(pt_txn *base, const pt_keyref *keys, size_t n)
+{
+    pg_txn *t = (pg_txn *)base;
+    int rc = 0;
+    while (n > 0 && rc == 0) {
+        pg_stmt st[PG_PREFETCH_KEYS];
+        const pt_keyref *which[PG_PREFETCH_KEYS];
+        PGresult *r[PG_PREFETCH_KEYS] = {0};
+        size_t m = 0;
+        for (; n > 0 && m < PG_PREFETCH_KEYS; keys++, n--) {
+            if ((int)keys->t < 0 || keys->t >= PT_T__COUNT || keys->klen == 0 ||
+                pg_cache_find(&t->cache, (int)keys->t, keys->key, keys->klen) ||
+                pg_cache_known_absent(&t->cache, (int)keys->t, keys->key, keys->klen))
+                continue;
+            stmt_on_key(&st[m], "pt_get", (int)keys->t, keys->key, keys->klen);
+            which[m++] = keys;
+        }
+        if (m == 0)
+            break;
+        rc = txn_roundtrip(t, false, st, m, r, "prefetch");
+        for (size_t i = 0; i < m && rc == 0; i++)
+            if ((rc = txn_keep(t, r[i])) != 0)
+                pipe_clear(r + i + 1, m - i - 1);
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            bool found = PQntuples(r[i]) > 0;
+            if (!pg_cache_find(&t->cache, (int)which[i]->t, which[i]->key, which[i]->klen))
+                rc = pg_cache_note(&t->cache, (int)which[i]->t, which[i]->key, which[i]->klen,
+                                   found ? PQgetvalue(r[i], 0, 0) : NULL,
+                                   found ? (size_t)PQgetlength(r[i], 0, 0) : 0, NULL);
+        }
+    }
     return rc;
 }
 
@@ -1143,4 +1198,5 @@ static const pt_store_ops pg_ops = {
     .del = pg_del,
     .scan = pg_scan,
     .prefetch = pg_prefetch,
+    .prefetch_keys = pg_prefetch_keys,
 };

@@ -326,6 +326,44 @@ static int prefetch_write_cb(pt_txn *txn, void *ctx)
     return pt_txn_insert(txn, PT_T_PORTLET_CONF, d.buf, d.len, "4", 1);
 }
 
+/* Keys asked for together read as they would one by one: present, absent,
+ * outside any table or empty (skipped), and in a write transaction its own
+ * unsent write rather than the server's row. */
+static int prefetch_keys_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    pt_key present, absent, mine;
+    pt_key_build(&present, "o1", "b", NULL);
+    pt_key_build(&absent, "o1", "zz", NULL);
+    pt_key_build(&mine, "o1", "b2", NULL);
+    if (pt_txn_is_write(txn)) {
+        int rc = txn_put_str(txn, "o1", "b2", "mine");
+        if (rc == 0)
+            rc = txn_put_str(txn, "o1", "b", "overwritten");
+        if (rc != 0)
+            return rc;
+    }
+    pt_keyref keys[] = {
+        {PT_T_PORTLET_CONF, present.buf, present.len},
+        {PT_T_PORTLET_CONF, absent.buf, absent.len},
+        {PT_T_PORTLET_CONF, mine.buf, mine.len},
+        {PT_T_ORGS, "no-such-org", 11},
+        {(pt_table)99, "x", 1},
+        {PT_T_ORGS, "", 0},
+    };
+    CHECK(pt_txn_prefetch_keys(txn, keys, sizeof(keys) / sizeof(keys[0])) == 0);
+    bool w = pt_txn_is_write(txn);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b", b, sizeof(b)),
+                 w ? "overwritten" : "2") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "zz", b, sizeof(b)), "") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b2", b, sizeof(b)), w ? "mine" : "") ==
+          0);
+    pt_val v;
+    CHECK(pt_txn_get(txn, PT_T_ORGS, "no-such-org", 11, &v) == PT_ENOTFOUND);
+    return PT_ECONFLICT; /* roll the write back */
+}
+
 static int count_cb(const pt_val *key, const pt_val *val, void *ctx)
 {
     (void)key;
@@ -377,6 +415,8 @@ static void test_txn_local(pt_store *s)
     CHECK(pt_store_write(s, seed_confs_cb, NULL) == 0);
     CHECK(pt_store_read(s, prefetch_read_cb, NULL) == 0);
     CHECK(pt_store_write(s, prefetch_write_cb, NULL) == 0);
+    CHECK(pt_store_read(s, prefetch_keys_cb, NULL) == PT_ECONFLICT);
+    CHECK(pt_store_write(s, prefetch_keys_cb, NULL) == PT_ECONFLICT);
     CHECK(pt_store_write(s, many_writes_cb, NULL) == 0);
     CHECK(pt_store_read(s, after_writes_cb, NULL) == 0);
 }
