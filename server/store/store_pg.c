@@ -58,7 +58,7 @@
 #define PG_HELD_SLOTS     4
 #define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
 #define PG_PREFETCH_MAX   256           /* rows one prefetch reads */
-#define PG_PREFETCH_KEYS  16            /* gets in one prefetch_keys pipeline */
+#define PG_PREFETCH_KEYS  64            /* gets in one prefetch_keys pipeline */
 #define PG_FLUSH_ROWS     512           /* waiting writes sent once this many ... */
 #define PG_FLUSH_BYTES    (1024 * 1024) /* ... or this many bytes wait */
 
