@@ -26,8 +26,11 @@
  * writes wait in the cache and go out in one pipeline (sorted by key)
  * before a scan, at commit or when many are waiting, and BEGIN travels in
  * the same pipeline as the first statement (a transaction that sends
- * nothing costs nothing).  Statements are prepared once per connection and
- * take binary parameters.
+ * nothing costs nothing).  pt_txn_prefetch and pt_txn_prefetch_keys fill
+ * the cache with many keys in one round trip.  A read transaction's
+ * ROLLBACK is not waited for (the connection's next user reads the
+ * answer).  Statements are prepared once per connection and take binary
+ * parameters.
  *
  * Connections: a pool of idle connections per store; a transaction takes
  * one (or opens one) and gives it back when it ends, so a thread holds at
