@@ -300,6 +300,16 @@ static int pipe_check(pg_txn *t, PGresult *r, const char *what, bool *broken)
     return txn_fail(t, r, what);
 }
 
+/* pipe_check for the next statement, whose result nobody needs. */
+static int pipe_discard(pg_txn *t, const char *what, bool *broken)
+{
+    PGresult *r = pipe_result(t->conn);
+    int rc = pipe_check(t, r, what, broken); /* clears r on failure */
+    if (rc == 0)
+        PQclear(r);
+    return rc;
+}
+
 /* Frees the results a failed pipeline had handed out. */
 static void pipe_clear(PGresult **out, size_t n)
 {
@@ -348,10 +358,10 @@ static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, size_t n, PGresult
         return PT_EIO;
     }
     int rc = 0;
-    if (sent_begin && (rc = pipe_check(t, pipe_result(t->conn), "begin", &broken)) == 0)
+    if (sent_begin && (rc = pipe_discard(t, "begin", &broken)) == 0)
         t->begun = true;
     for (size_t i = 0; i < n_writes && !broken; i++) {
-        int wrc = pipe_check(t, pipe_result(t->conn), "write", &broken);
+        int wrc = pipe_discard(t, "write", &broken);
         rc = rc ? rc : wrc;
     }
     for (size_t i = 0; i < n && !broken; i++) {
