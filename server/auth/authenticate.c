@@ -24,6 +24,26 @@ typedef struct authn_ctx {
 } authn_ctx;
 
 /*
+ * The records authn_txn reads, asked for together: on PostgreSQL one
+ * round trip instead of four on every request.  All four keys come from
+ * the verified token, so nothing is read that the checks would not read.
+ */
+static int authn_prefetch(pt_txn *txn, const pt_caller *c)
+{
+    pt_key person;
+    size_t n = 2;
+    pt_keyref keys[4] = {
+        {PT_T_SESSIONS, c->sid, strlen(c->sid)},
+        {PT_T_ACCOUNTS, c->username, strlen(c->username)},
+    };
+    if (c->org[0] && pt_key_build(&person, c->org, c->username, NULL) == 0) {
+        keys[n++] = (pt_keyref){PT_T_PEOPLE, person.buf, person.len};
+        keys[n++] = (pt_keyref){PT_T_ORGS, c->org, strlen(c->org)};
+    }
+    return pt_txn_prefetch_keys(txn, keys, n);
+}
+
+/*
  * The session must be live and belong to the token's subject and
  * organisation: a token naming one account with the sid of another's
  * session is refused, so a session can never vouch for anyone else.
@@ -32,7 +52,9 @@ static int authn_txn(pt_txn *txn, void *vctx)
 {
     authn_ctx *ctx = vctx;
     pt_session s;
-    int err = pt_session_live(txn, ctx->c->sid, ctx->now);
+    int err = authn_prefetch(txn, ctx->c);
+    if (err == 0)
+        err = pt_session_live(txn, ctx->c->sid, ctx->now);
     if (err < 0)
         return err;
     if ((err = pt_session_get(&s, txn, ctx->c->sid)) < 0)

@@ -484,6 +484,12 @@ static int dash_load(pt_txn *txn, dash_ctx *d)
     d->cards = calloc(n ? n : 1, sizeof(*d->cards));
     if (!d->cards)
         return PT_ENOMEM;
+    /* One read of the organisation's settings for every portlet, not one
+     * per portlet (each is a round trip on PostgreSQL). */
+    pt_key pre;
+    if ((err = pt_key_build(&pre, d->org, NULL)) < 0 || (err = pt_key_as_prefix(&pre)) < 0 ||
+        (err = pt_txn_prefetch(txn, PT_T_PORTLET_CONF, pre.buf, pre.len)) < 0)
+        return err;
     for (size_t i = 0; i < n; i++) {
         const pt_portlet *p = pt_plugins_at(d->app->plugins, i);
         pt_key k;

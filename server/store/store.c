@@ -148,6 +148,20 @@ int pt_txn_put_many(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n)
     return 0;
 }
 
+int pt_txn_prefetch(pt_txn *txn, pt_table t, const void *prefix, size_t plen)
+{
+    if (!txn->store->ops->prefetch)
+        return 0;
+    return txn->store->ops->prefetch(txn, t, prefix, plen);
+}
+
+int pt_txn_prefetch_keys(pt_txn *txn, const pt_keyref *keys, size_t n)
+{
+    if (!txn->store->ops->prefetch_keys)
+        return 0;
+    return txn->store->ops->prefetch_keys(txn, keys, n);
+}
+
 void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen)
 {
     size_t n = plen;

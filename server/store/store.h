@@ -142,6 +142,25 @@ typedef struct pt_rec {
  * bulk copies: PostgreSQL sends them in one statement.  The keys of one
  * call must differ from each other. */
 int pt_txn_put_many(pt_txn *txn, pt_table t, const pt_rec *recs, size_t n);
+/* A hint that the caller is about to get several keys beginning with
+ * prefix (one organisation's portlet settings): a backend whose reads are
+ * round trips (PostgreSQL) reads up to a few hundred of them at once, so
+ * the gets that follow are answered from memory.  What the transaction
+ * reads never changes.  0, or a store error (PT_EIO). */
+int pt_txn_prefetch(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
+
+/* One key of a pt_txn_prefetch_keys hint. */
+typedef struct pt_keyref {
+    pt_table t;
+    const void *key;
+    size_t klen;
+} pt_keyref;
+
+/* A hint that the caller is about to get each of keys[0..n) (a request's
+ * session, account, membership and organisation): PostgreSQL reads them
+ * all in one round trip instead of one each.  What the transaction reads
+ * never changes.  0, or a store error (PT_EIO). */
+int pt_txn_prefetch_keys(pt_txn *txn, const pt_keyref *keys, size_t n);
 
 /* Calls cb for each key beginning with prefix, in key order, starting
  * strictly after `after` when it is given (for cursor pagination).

@@ -36,6 +36,10 @@ typedef struct pt_store_ops {
      * Decoded records are then shared between them (store_cache.h).
      * NULL, or an error: no stable id, records are decoded per read. */
     int (*snapshot_id)(pt_txn *txn, uint64_t *out);
+    /* pt_txn_prefetch; NULL when gets are cheap (LMDB). */
+    int (*prefetch)(pt_txn *txn, pt_table t, const void *prefix, size_t plen);
+    /* pt_txn_prefetch_keys; NULL when gets are cheap (LMDB). */
+    int (*prefetch_keys)(pt_txn *txn, const pt_keyref *keys, size_t n);
 } pt_store_ops;
 
 struct pt_store {

@@ -17,27 +17,29 @@
  *           store.h allows.  Writers of one process also take write_lock,
  *           as with LMDB, so retries only come from other nodes.
  *   read  - BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY: one snapshot.
- * Values handed out by get/scan point into PGresults that the transaction
- * keeps until it ends.  Scans fetch in batches (LIMIT, growing), so a scan
- * stopped early does not load the rest.
+ * Values handed out by get/scan point into PGresults (or copies of written
+ * values) that the transaction keeps until it ends.  Scans fetch in
+ * batches (LIMIT, growing), so a scan stopped early does not load the rest.
  *
- * Cost per request: every statement is prepared once per connection
- * (pg_stmts), and a transaction remembers the gets it answered (up to
- * PG_TXN_CACHE, forgotten on a put or delete of the key), because a
- * request reads the same session, account, person and organisation in
- * several layers and each get would otherwise be a round trip.  Within one
- * snapshot (or one's own writes) the answer cannot change, so this is
- * only fewer round trips, never a stale read.
+ * Round trips are what a request pays for here, so each transaction keeps
+ * a key cache (pg_cache.h): a key is fetched at most once per snapshot,
+ * writes wait in the cache and go out in one pipeline (sorted by key)
+ * before a scan, at commit or when many are waiting, and BEGIN travels in
+ * the same pipeline as the first statement (a transaction that sends
+ * nothing costs nothing).  pt_txn_prefetch and pt_txn_prefetch_keys fill
+ * the cache with many keys in one round trip.  A read transaction's
+ * ROLLBACK is not waited for (the connection's next user reads the
+ * answer).  Statements are prepared once per connection and take binary
+ * parameters.
  *
  * Connections: a pool of idle connections per store; a transaction takes
  * one (or opens one) and gives it back when it ends, so a thread holds at
  * most one per open transaction.  A connection that failed is dropped; the
  * operation answers PT_EIO (the API answers 503) and the next transaction
- * opens a fresh one.  A pooled connection found dead (the server was
- * restarted) empties the whole pool and is replaced at once, so the first
- * request after a database restart succeeds.
+ * opens a fresh one.
  */
 #include "store/store_backend.h"
+#include "store/pg_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,88 +52,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PG_SCHEMA_VERSION   1
-#define PG_ADVISORY_KEY     "7040311" /* "portico schema" lock */
-#define PG_WRITE_RETRIES    64
-#define PG_SCAN_FIRST       128
-#define PG_SCAN_MAX         2048
-#define PG_POOL_DEFAULT     126 /* as LMDB's reader slots */
-#define PG_HELD_SLOTS       4
-#define PG_KEY_MAX          511 /* LMDB's limit, so a key fits both backends */
-#define PG_TXN_CACHE        32  /* gets remembered per transaction */
-#define PG_POOL_FLUSH_BATCH 32
-
-/*
- * Every statement, prepared once per connection (no parse and plan per
- * call).  A scan has one statement per combination of its optional bounds
- * (an upper bound: the prefix has a successor; a cursor: `after`), so
- * each one's generic plan is a plain index range scan; one statement with
- * "$3 IS NULL OR k < $3" would get a generic plan that filters instead of
- * stopping at the end of the prefix.
- */
-enum {
-    PG_STMT_GET,
-    PG_STMT_PUT,
-    PG_STMT_INSERT,
-    PG_STMT_DEL,
-    PG_STMT_PUT_MANY,
-    PG_STMT_SCAN, /* + PG_SCAN_UPPER | PG_SCAN_AFTER | PG_SCAN_REVERSE */
-    PG_STMT__COUNT = PG_STMT_SCAN + 8
-};
-#define PG_SCAN_UPPER   1
-#define PG_SCAN_AFTER   2
-#define PG_SCAN_REVERSE 4
-#define PG_SCAN_SELECT  "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 "
-static const struct {
-    const char *name, *sql;
-    int nparams;
-} pg_stmts[PG_STMT__COUNT] = {
-    [PG_STMT_GET] = {"pt_get", "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2},
-    [PG_STMT_PUT] = {"pt_put",
-                     "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
-                     3},
-    [PG_STMT_INSERT] = {"pt_insert",
-                        "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
-                        "ON CONFLICT (tbl, k) DO NOTHING",
-                        3},
-    [PG_STMT_DEL] = {"pt_del", "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2},
-    [PG_STMT_PUT_MANY] = {"pt_put_many",
-                          "INSERT INTO kv (tbl, k, v) SELECT $1, u.k, u.v "
-                          "FROM unnest($2::bytea[], $3::bytea[]) AS u(k, v) "
-                          "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
-                          3},
-    [PG_STMT_SCAN] = {"pt_scan0", PG_SCAN_SELECT "ORDER BY k LIMIT $3", 3},
-    [PG_STMT_SCAN +
-        PG_SCAN_UPPER] = {"pt_scan1", PG_SCAN_SELECT "AND k < $3 ORDER BY k LIMIT $4", 4},
-    [PG_STMT_SCAN +
-        PG_SCAN_AFTER] = {"pt_scan2", PG_SCAN_SELECT "AND k > $3 ORDER BY k LIMIT $4", 4},
-    [PG_STMT_SCAN + PG_SCAN_UPPER + PG_SCAN_AFTER] = {"pt_scan3",
-                                                      PG_SCAN_SELECT "AND k < $3 AND k > $4 "
-                                                                     "ORDER BY k LIMIT $5",
-                                                      5},
-    [PG_STMT_SCAN + PG_SCAN_REVERSE] = {"pt_scan4", PG_SCAN_SELECT "ORDER BY k DESC LIMIT $3", 3},
-    [PG_STMT_SCAN + PG_SCAN_REVERSE + PG_SCAN_UPPER] = {"pt_scan5",
-                                                        PG_SCAN_SELECT "AND k < $3 "
-                                                                       "ORDER BY k DESC LIMIT $4",
-                                                        4},
-    [PG_STMT_SCAN + PG_SCAN_REVERSE + PG_SCAN_AFTER] = {"pt_scan6",
-                                                        PG_SCAN_SELECT "AND k < $3 "
-                                                                       "ORDER BY k DESC LIMIT $4",
-                                                        4},
-    [PG_STMT_SCAN + 7] = {"pt_scan7",
-                          PG_SCAN_SELECT "AND k < $3 AND k < $4 ORDER BY k DESC LIMIT $5", 5},
-};
-
-/* One remembered get: the key, and the value (pointing into a kept
- * PGresult) or that there was none. */
-typedef struct pg_cached {
-    pt_table tb;
-    unsigned char *key;
-    size_t klen;
-    pt_val val;
-    bool found;
-} pg_cached;
+#define PG_SCHEMA_VERSION 1
+#define PG_ADVISORY_KEY   "7040311" /* "portico schema" lock */
+#define PG_WRITE_RETRIES  64
+#define PG_SCAN_FIRST     128
+#define PG_SCAN_MAX       2048
+#define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
+#define PG_HELD_SLOTS     4
+#define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
+#define PG_PREFETCH_MAX   256           /* rows one prefetch reads */
+#define PG_PREFETCH_KEYS  64            /* gets in one prefetch_keys pipeline */
+#define PG_FLUSH_ROWS     512           /* waiting writes sent once this many ... */
+#define PG_FLUSH_BYTES    (1024 * 1024) /* ... or this many bytes wait */
 
 typedef struct pg_store {
     pt_store base; /* first: store.c dispatches through base.ops */
@@ -141,7 +73,7 @@ typedef struct pg_store {
     size_t n_idle, pool_max;
     unsigned open_conns;
     pthread_mutex_t write_lock;
-    bool prepare; /* the schema is in place: prepare pg_stmts on connect */
+    bool schema_ready; /* new connections prepare the statements */
 } pg_store;
 
 typedef struct pg_txn {
@@ -150,13 +82,10 @@ typedef struct pg_txn {
     PGconn *conn;
     PGresult **results; /* kept until the transaction ends */
     size_t n_results, cap_results;
-    bool retry;  /* serialization failure: roll back and re-run */
-    bool failed; /* a statement failed: PostgreSQL aborted the transaction */
-    /* Gets already answered in this transaction: a request reads its
-     * session, account, person and organisation several times (auth,
-     * then the handler), and each would be a round trip. */
-    pg_cached cache[PG_TXN_CACHE];
-    size_t n_cache;
+    pg_cache cache; /* keys read or written here; writes not yet sent */
+    bool begun;     /* BEGIN has been sent and succeeded */
+    bool retry;     /* serialization failure: roll back and re-run */
+    bool failed;    /* a statement failed: PostgreSQL aborted the transaction */
 } pg_txn;
 
 static const pt_store_ops pg_ops;
@@ -251,38 +180,214 @@ static int txn_keep(pg_txn *t, PGresult *r)
 
 static void txn_clear(pg_txn *t)
 {
-    for (size_t i = 0; i < t->n_cache; i++)
-        free(t->cache[i].key);
-    t->n_cache = 0;
     for (size_t i = 0; i < t->n_results; i++)
         PQclear(t->results[i]);
     free(t->results);
     t->results = NULL;
     t->n_results = t->cap_results = 0;
+    pg_cache_free(&t->cache);
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+#define INT2OID  21
+#define INT8OID  20
+#define BYTEAOID 17
+
+/* Prepared once per connection (conn_prepare); parameters are binary. */
+static const struct {
+    const char *name, *sql;
+    int n;
+    Oid types[5];
+} pg_prepared[] = {
+    {"pt_get", "SELECT v FROM kv WHERE tbl = $1 AND k = $2", 2, {INT2OID, BYTEAOID}},
+    {"pt_put",
+     "INSERT INTO kv (tbl, k, v) VALUES ($1, $2, $3) "
+     "ON CONFLICT (tbl, k) DO UPDATE SET v = EXCLUDED.v",
+     3,
+     {INT2OID, BYTEAOID, BYTEAOID}},
+    {"pt_del", "DELETE FROM kv WHERE tbl = $1 AND k = $2", 2, {INT2OID, BYTEAOID}},
+    {"pt_scan_fwd",
+     "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+     "AND ($4::bytea IS NULL OR k > $4) ORDER BY k LIMIT $5",
+     5,
+     {INT2OID, BYTEAOID, BYTEAOID, BYTEAOID, INT8OID}},
+    {"pt_scan_rev",
+     "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) "
+     "AND ($4::bytea IS NULL OR k < $4) ORDER BY k DESC LIMIT $5",
+     5,
+     {INT2OID, BYTEAOID, BYTEAOID, BYTEAOID, INT8OID}},
+};
+
+/* One statement to send: a prepared one by name with binary parameters,
+ * or (name NULL) plain SQL without parameters. */
+typedef struct pg_stmt {
+    const char *name, *sql;
+    int n;
+    const char *vals[5];
+    int lens[5];
+    int fmts[5];
+    unsigned char tbl[2], limit[8]; /* network order, for vals */
+} pg_stmt;
+
+/* Parameters $1 (the table) and $2 (the key) of a statement on one key. */
+static void stmt_on_key(pg_stmt *st, const char *name, int tbl, const void *key, size_t klen)
+{
+    memset(st, 0, sizeof(*st));
+    st->name = name;
+    st->n = 2;
+    st->tbl[0] = (unsigned char)((unsigned)tbl >> 8);
+    st->tbl[1] = (unsigned char)tbl;
+    st->vals[0] = (const char *)st->tbl;
+    st->lens[0] = 2;
+    st->vals[1] = key;
+    st->lens[1] = (int)klen;
+    for (int i = 0; i < 5; i++)
+        st->fmts[i] = 1;
+}
+
+/* The statement that sends one waiting write: an upsert or a delete. */
+static void stmt_for_write(pg_stmt *st, const pg_cache_entry *e)
+{
+    stmt_on_key(st, e->val ? "pt_put" : "pt_del", e->tbl, e->key, e->klen);
+    if (e->val) {
+        st->n = 3;
+        st->vals[2] = e->vlen ? e->val : "";
+        st->lens[2] = (int)e->vlen;
+    }
+}
+
+static bool stmt_send(PGconn *c, const pg_stmt *st)
+{
+    if (st->name)
+        return PQsendQueryPrepared(c, st->name, st->n, st->vals, st->lens, st->fmts, 1) == 1;
+    return PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
 }
 
 /*
- * Runs one statement: a prepared one (stmt, see pg_stmts) or, with stmt
- * negative, sql as an unnamed statement.  *out (if given) gets the result
- * on success.
+ * The result of the next statement in a pipeline, after which libpq
+ * returns NULL once.  NULL here means the connection broke mid-pipeline.
  */
-static int txn_exec(pg_txn *t, int stmt, const char *sql, int n, const char *const *vals,
-                    const int *lens, const int *fmts, PGresult **out, const char *what)
+static PGresult *pipe_result(PGconn *c)
 {
-    if (t->failed) {
-        pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
+    PGresult *r = PQgetResult(c);
+    if (r) {
+        PGresult *extra;
+        while ((extra = PQgetResult(c)) != NULL)
+            PQclear(extra);
+    }
+    return r;
+}
+
+/*
+ * Checks one pipelined result.  The first failure is recorded (txn_fail:
+ * it decides between a re-run and PT_EIO); the statements after it come
+ * back "aborted" and add nothing.  *broken: no result at all, so the rest
+ * of the pipeline cannot be read.
+ */
+static int pipe_check(pg_txn *t, PGresult *r, const char *what, bool *broken)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 0;
+    if (!r)
+        *broken = true;
+    if (st == PGRES_PIPELINE_ABORTED || t->failed) {
+        PQclear(r);
+        t->failed = true;
         return PT_EIO;
     }
-    PGresult *r = stmt >= 0 ? PQexecPrepared(t->conn, pg_stmts[stmt].name, n, vals, lens, fmts, 1)
-                            : PQexecParams(t->conn, sql, n, NULL, vals, lens, fmts, 1);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        return txn_fail(t, r, what);
-    if (out)
-        *out = r;
-    else
+    return txn_fail(t, r, what);
+}
+
+/* pipe_check for the next statement, whose result nobody needs. */
+static int pipe_discard(pg_txn *t, const char *what, bool *broken)
+{
+    PGresult *r = pipe_result(t->conn);
+    int rc = pipe_check(t, r, what, broken); /* clears r on failure */
+    if (rc == 0)
         PQclear(r);
-    return 0;
+    return rc;
+}
+
+/* Frees the results a failed pipeline had handed out. */
+static void pipe_clear(PGresult **out, size_t n)
+{
+    for (size_t i = 0; out && i < n; i++) {
+        PQclear(out[i]);
+        out[i] = NULL;
+    }
+}
+
+/* BEGIN (when not yet sent), the waiting writes (flush), then st[0..n). */
+static bool pipe_send(pg_txn *t, bool flush, const pg_stmt *st, size_t n)
+{
+    static const pg_stmt begin_rw = {.sql = "BEGIN ISOLATION LEVEL SERIALIZABLE"};
+    static const pg_stmt begin_ro = {.sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"};
+    bool ok = PQenterPipelineMode(t->conn) == 1;
+    if (ok && !t->begun)
+        ok = stmt_send(t->conn, t->base.write ? &begin_rw : &begin_ro);
+    if (flush) {
+        pg_cache_sort_dirty(&t->cache);
+        for (size_t i = 0; ok && i < t->cache.n_dirty; i++) {
+            pg_stmt w;
+            stmt_for_write(&w, t->cache.dirty[i]);
+            ok = stmt_send(t->conn, &w);
+        }
+    }
+    for (size_t i = 0; ok && i < n; i++)
+        ok = stmt_send(t->conn, &st[i]);
+    return ok && PQpipelineSync(t->conn) == 1;
+}
+
+/*
+ * One round trip: pipe_send's statements and a sync, then their results
+ * in order.  out[i] (out may be NULL) gets st[i]'s result when every
+ * statement succeeded.  A connection that broke mid-pipeline is left in
+ * pipeline mode: txn_end closes it.
+ */
+static int pipe_run(pg_txn *t, bool flush, const pg_stmt *st, size_t n, PGresult **out,
+                    const char *what)
+{
+    bool sent_begin = !t->begun, broken = false;
+    size_t n_writes = flush ? t->cache.n_dirty : 0;
+    if (!pipe_send(t, flush, st, n)) {
+        t->failed = true;
+        set_pq_error(PQstatus(t->conn) == CONNECTION_BAD ? "connection lost" : what,
+                     PQerrorMessage(t->conn));
+        return PT_EIO;
+    }
+    int rc = 0;
+    if (sent_begin && (rc = pipe_discard(t, "begin", &broken)) == 0)
+        t->begun = true;
+    for (size_t i = 0; i < n_writes && !broken; i++) {
+        int wrc = pipe_discard(t, "write", &broken);
+        rc = rc ? rc : wrc;
+    }
+    for (size_t i = 0; i < n && !broken; i++) {
+        PGresult *r = pipe_result(t->conn);
+        int src = pipe_check(t, r, what, &broken); /* clears r on failure */
+        if (src == 0 && out)
+            out[i] = r;
+        else if (src == 0)
+            PQclear(r);
+        rc = rc ? rc : src;
+    }
+    if (broken || rc != 0)
+        pipe_clear(out, n);
+    if (broken)
+        return rc ? rc : PT_EIO;
+    PGresult *sync = PQgetResult(t->conn);
+    bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(t->conn) != 1) {
+        t->failed = true;
+        set_pq_error("pipeline", PQerrorMessage(t->conn));
+        return PT_EIO;
+    }
+    if (rc == 0 && flush)
+        pg_cache_mark_sent(&t->cache);
+    return rc;
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -294,12 +399,17 @@ static void quiet_notice(void *arg, const char *message)
     (void)message;
 }
 
-/* Prepares pg_stmts on a new connection (after the schema exists: the
- * statements name the kv table). */
+/*
+ * Prepares the statements transactions use, once per connection, so a
+ * statement costs a Bind/Execute rather than a parse and plan each time.
+ * Needs the kv table, so the first connection (the one that creates it)
+ * is prepared after the schema step.
+ */
 static int conn_prepare(PGconn *c)
 {
-    for (int i = 0; i < PG_STMT__COUNT; i++) {
-        PGresult *r = PQprepare(c, pg_stmts[i].name, pg_stmts[i].sql, pg_stmts[i].nparams, NULL);
+    for (size_t i = 0; i < sizeof(pg_prepared) / sizeof(pg_prepared[0]); i++) {
+        PGresult *r = PQprepare(c, pg_prepared[i].name, pg_prepared[i].sql, pg_prepared[i].n,
+                                pg_prepared[i].types);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             set_pq_error("prepare", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
             PQclear(r);
@@ -325,7 +435,7 @@ static PGconn *conn_open(pg_store *s)
         return NULL;
     }
     PQsetNoticeProcessor(c, quiet_notice, NULL);
-    if (s->prepare && conn_prepare(c) != 0) {
+    if (s->schema_ready && conn_prepare(c) != 0) {
         PQfinish(c);
         return NULL;
     }
@@ -346,52 +456,46 @@ static void conn_close(pg_store *s, PGconn *c)
 }
 
 /*
- * Closes every idle connection.  Called when one of them turns out to be
- * dead: they were all opened to the same server, so after a database
- * restart they are all dead, and without this each would fail one more
- * request (a quiet node would answer 503 several times after the database
- * came back).
+ * Reads the answer to the ROLLBACK the connection's last transaction sent
+ * without waiting for it (txn_end); by now it has normally arrived, so
+ * this costs no round trip.  false: the connection is no use.
  */
-static void pool_flush(pg_store *s)
+static bool conn_settle(PGconn *c)
 {
-    PGconn *dead[PG_POOL_FLUSH_BATCH];
-    for (;;) {
-        size_t n = 0;
-        pthread_mutex_lock(&s->pool_lock);
-        while (s->n_idle > 0 && n < PG_POOL_FLUSH_BATCH)
-            dead[n++] = s->idle[--s->n_idle];
-        pthread_mutex_unlock(&s->pool_lock);
-        if (n == 0)
-            return;
-        for (size_t i = 0; i < n; i++)
-            conn_close(s, dead[i]);
-    }
+    if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+        return true;
+    PGresult *r = pipe_result(c);
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PGresult *sync = ok ? PQgetResult(c) : NULL;
+    ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    return ok && PQexitPipelineMode(c) == 1;
 }
 
-/* An idle pooled connection, else a new one; NULL (PT_EIO) if none.
- * *pooled says which (a pooled one may have died unnoticed). */
-static PGconn *conn_get_from(pg_store *s, bool *pooled)
+/* An idle pooled connection, else a new one; NULL (PT_EIO) if none. */
+static PGconn *conn_get(pg_store *s)
 {
     PGconn *c = NULL;
     pthread_mutex_lock(&s->pool_lock);
     if (s->n_idle > 0)
         c = s->idle[--s->n_idle];
     pthread_mutex_unlock(&s->pool_lock);
-    if (c && PQstatus(c) != CONNECTION_OK) {
+    if (c && (PQstatus(c) != CONNECTION_OK || !conn_settle(c))) {
         conn_close(s, c);
-        pool_flush(s);
         c = NULL;
     }
-    *pooled = c != NULL;
     return c ? c : conn_open(s);
 }
 
-/* Back to the pool if it is healthy and idle, else closed. */
+/* Back to the pool if it is healthy and idle (or only owes the answer to
+ * a ROLLBACK, which conn_get reads), else closed. */
 static void conn_put(pg_store *s, PGconn *c)
 {
     if (!c)
         return;
-    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE) {
+    bool idle = PQpipelineStatus(c) == PQ_PIPELINE_ON || PQtransactionStatus(c) == PQTRANS_IDLE;
+    if (PQstatus(c) == CONNECTION_OK && idle) {
         pthread_mutex_lock(&s->pool_lock);
         if (s->n_idle < s->pool_max) {
             s->idle[s->n_idle++] = c;
@@ -403,9 +507,9 @@ static void conn_put(pg_store *s, PGconn *c)
 }
 
 /*
- * Takes a connection and opens a transaction on it.  A pooled connection
- * whose server went away is only noticed here: the BEGIN fails with the
- * connection bad, and one fresh connection is tried before giving up.
+ * Takes a connection for a transaction.  Nothing is sent yet: BEGIN goes
+ * out with the first statement (pipe_send), so a pooled connection whose
+ * server went away is noticed there (txn_roundtrip).
  */
 static int txn_begin(pg_store *s, bool write, pg_txn *t)
 {
@@ -413,40 +517,69 @@ static int txn_begin(pg_store *s, bool write, pg_txn *t)
     t->base.store = &s->base;
     t->base.write = write;
     t->store = s;
-    const char *begin = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                              : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-    for (int attempt = 0; attempt < 2; attempt++) {
-        bool pooled;
-        t->conn = conn_get_from(s, &pooled);
-        if (!t->conn)
-            return PT_EIO;
-        PGresult *r = PQexec(t->conn, begin);
-        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-            PQclear(r);
-            return 0;
-        }
-        set_pq_error("begin", r ? PQresultErrorMessage(r) : PQerrorMessage(t->conn));
-        PQclear(r);
-        bool bad = PQstatus(t->conn) == CONNECTION_BAD;
-        conn_close(s, t->conn);
-        t->conn = NULL;
-        if (!bad || !pooled)
-            break;
-        pool_flush(s); /* its siblings are as dead: the retry opens a fresh one */
-    }
-    return PT_EIO;
+    t->conn = conn_get(s);
+    return t->conn ? 0 : PT_EIO;
 }
 
-/* Rolls back (if still open) and gives the connection back. */
+/*
+ * pipe_run, with one more try on a fresh connection when the pooled one
+ * turned out dead before this transaction had begun (the server restarted
+ * since it was pooled): nothing was done on it, so nothing is lost.
+ */
+static int txn_roundtrip(pg_txn *t, bool flush, const pg_stmt *st, size_t n, PGresult **out,
+                         const char *what)
+{
+    if (t->failed) {
+        pt_error_set("store: postgres: %s after a failed statement in this transaction", what);
+        return PT_EIO;
+    }
+    int rc = pipe_run(t, flush, st, n, out, what);
+    if (rc == 0 || t->begun || PQstatus(t->conn) != CONNECTION_BAD)
+        return rc;
+    conn_close(t->store, t->conn);
+    t->conn = conn_open(t->store);
+    if (!t->conn)
+        return PT_EIO;
+    t->failed = t->retry = false;
+    return pipe_run(t, flush, st, n, out, what);
+}
+
+/* Sends ROLLBACK and a sync without waiting for the answer: nothing
+ * depends on it (the server drops the snapshot as it reads it), and the
+ * connection's next user reads it (conn_settle). */
+static bool rollback_send(PGconn *c)
+{
+    static const pg_stmt rollback = {.sql = "ROLLBACK"};
+    return PQenterPipelineMode(c) == 1 && stmt_send(c, &rollback) && PQpipelineSync(c) == 1;
+}
+
+/*
+ * Rolls back (if still open) and gives the connection back.  A connection
+ * left mid-pipeline (it broke while results were awaited) is closed.
+ */
 static void txn_end(pg_txn *t)
 {
-    if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE) {
-        PGresult *r = PQexec(t->conn, "ROLLBACK");
-        PQclear(r);
+    if (t->conn && PQpipelineStatus(t->conn) != PQ_PIPELINE_OFF) {
+        conn_close(t->store, t->conn);
+        t->conn = NULL;
+    }
+    if (t->conn && PQtransactionStatus(t->conn) != PQTRANS_IDLE && !rollback_send(t->conn)) {
+        conn_close(t->store, t->conn);
+        t->conn = NULL;
     }
     txn_clear(t);
     conn_put(t->store, t->conn);
     t->conn = NULL;
+}
+
+/* Sends the waiting writes and COMMIT in one round trip; a transaction
+ * that never sent anything has nothing to commit. */
+static int txn_commit(pg_txn *t)
+{
+    if (!t->begun && t->cache.n_dirty == 0)
+        return 0;
+    static const pg_stmt commit = {.sql = "COMMIT"};
+    return txn_roundtrip(t, true, &commit, 1, NULL, "commit");
 }
 
 /* ---- schema ------------------------------------------------------------ */
@@ -545,10 +678,9 @@ int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *op
         return PT_EIO;
     }
     int rc = schema_migrate(c);
-    if (rc == 0) {
+    if (rc == 0)
         rc = conn_prepare(c);
-        s->prepare = true;
-    }
+    s->schema_ready = true;
     conn_put(s, c);
     if (rc != 0) {
         pg_ops.close(&s->base);
@@ -588,6 +720,8 @@ static int pg_read(pt_store *base, pt_txn_fn fn, void *ctx)
         h->depth++;
         rc = fn(&t.base, ctx);
         h->depth--;
+        if (t.failed && rc != PT_EIO)
+            rc = PT_EIO; /* fn went on past a failed statement */
         txn_end(&t);
     }
     held_release(h);
@@ -665,15 +799,10 @@ static int pg_write(pt_store *base, pt_txn_fn fn, void *ctx)
         if (rc != 0)
             break;
         rc = fn(&t.base, ctx);
-        if (!t.retry && rc == 0 && !t.failed) {
-            PGresult *r = PQexec(t.conn, "COMMIT");
-            if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                rc = txn_fail(&t, r, "commit");
-            else
-                PQclear(r);
-        } else if (rc == 0) {
+        if (!t.retry && rc == 0 && !t.failed)
+            rc = txn_commit(&t);
+        else if (t.failed && rc != PT_EIO)
             rc = PT_EIO; /* fn went on past a failed statement */
-        }
         bool again = t.retry;
         txn_end(&t);
         if (!again)
@@ -708,52 +837,30 @@ static bool writable(pg_txn *t, const char *what)
     return true;
 }
 
-/* One statement on one (table, key) pair: $1 the table, $2 the key (binary). */
-static int exec_on_key(pg_txn *t, int stmt, pt_table tb, const void *key, size_t klen,
-                       PGresult **out, const char *what)
+/*
+ * The transaction's entry for (tb, key): from the cache, else fetched
+ * once and remembered (present or absent), which is exact because the
+ * snapshot does not change under the transaction.  A key the transaction
+ * has not touched cannot be among its waiting writes, so no flush first.
+ */
+static int txn_lookup(pg_txn *t, pt_table tb, const void *key, size_t klen, pg_cache_entry **out)
 {
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key};
-    int lens[] = {0, (int)klen}, fmts[] = {0, 1};
-    return txn_exec(t, stmt, NULL, 2, vals, lens, fmts, out, what);
-}
-
-static pg_cached *cache_find(pg_txn *t, pt_table tb, const void *key, size_t klen)
-{
-    for (size_t i = 0; i < t->n_cache; i++) {
-        pg_cached *c = &t->cache[i];
-        if (c->tb == tb && c->klen == klen && memcmp(c->key, key, klen) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-/* Remembers a get's answer; a full cache just stops remembering. */
-static void cache_add(pg_txn *t, pt_table tb, const void *key, size_t klen, const pt_val *val)
-{
-    if (t->n_cache == PG_TXN_CACHE)
-        return;
-    unsigned char *k = malloc(klen);
-    if (!k)
-        return;
-    memcpy(k, key, klen);
-    pg_cached *c = &t->cache[t->n_cache++];
-    c->tb = tb;
-    c->key = k;
-    c->klen = klen;
-    c->found = val != NULL;
-    c->val = val ? *val : (pt_val){NULL, 0};
-}
-
-/* A put or delete of key makes what was remembered of it stale. */
-static void cache_forget(pg_txn *t, pt_table tb, const void *key, size_t klen)
-{
-    pg_cached *c = cache_find(t, tb, key, klen);
-    if (!c)
-        return;
-    free(c->key);
-    *c = t->cache[--t->n_cache];
+    *out = pg_cache_find(&t->cache, (int)tb, key, klen);
+    if (*out)
+        return 0;
+    if (pg_cache_known_absent(&t->cache, (int)tb, key, klen))
+        return pg_cache_note(&t->cache, (int)tb, key, klen, NULL, 0, out);
+    pg_stmt st;
+    stmt_on_key(&st, "pt_get", (int)tb, key, klen);
+    PGresult *r = NULL;
+    int rc = txn_roundtrip(t, false, &st, 1, &r, "get");
+    if (rc != 0)
+        return rc;
+    if ((rc = txn_keep(t, r)) != 0)
+        return rc;
+    bool found = PQntuples(r) > 0;
+    return pg_cache_note(&t->cache, (int)tb, key, klen, found ? PQgetvalue(r, 0, 0) : NULL,
+                         found ? (size_t)PQgetlength(r, 0, 0) : 0, out);
 }
 
 static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_val *out)
@@ -763,27 +870,32 @@ static int pg_get(pt_txn *base, pt_table tb, const void *key, size_t klen, pt_va
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    pg_cached *c = cache_find(t, tb, key, klen);
-    if (c) {
-        if (!c->found)
-            return PT_ENOTFOUND;
-        *out = c->val;
-        return 0;
-    }
-    PGresult *r = NULL;
-    int rc = exec_on_key(t, PG_STMT_GET, tb, key, klen, &r, "get");
+    pg_cache_entry *e = NULL;
+    int rc = txn_lookup(t, tb, key, klen, &e);
     if (rc != 0)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        cache_add(t, tb, key, klen, NULL);
+    if (!e->val)
         return PT_ENOTFOUND;
+    out->data = e->val;
+    out->len = e->vlen;
+    return 0;
+}
+
+/*
+ * Records a write in the cache; it goes to the server with the next
+ * flush.  Sent early once PG_FLUSH_ROWS or PG_FLUSH_BYTES wait, so a huge
+ * transaction does not send everything at commit in one burst.
+ */
+static int txn_write(pg_txn *t, pt_table tb, const void *key, size_t klen, const void *val,
+                     size_t vlen)
+{
+    if (t->failed) {
+        pt_error_set("store: postgres: write after a failed statement in this transaction");
+        return PT_EIO;
     }
-    out->data = PQgetvalue(r, 0, 0);
-    out->len = (size_t)PQgetlength(r, 0, 0);
-    rc = txn_keep(t, r);
-    if (rc == 0)
-        cache_add(t, tb, key, klen, out);
+    int rc = pg_cache_write(&t->cache, (int)tb, key, klen, val, vlen);
+    if (rc == 0 && (t->cache.n_dirty >= PG_FLUSH_ROWS || t->cache.dirty_bytes >= PG_FLUSH_BYTES))
+        rc = txn_roundtrip(t, true, NULL, 0, NULL, "write");
     return rc;
 }
 
@@ -803,102 +915,20 @@ static int pg_put(pt_txn *base, pt_table tb, const void *key, size_t klen, const
         pt_error_set("store: key of %zu bytes is over the limit of %d", klen, PG_KEY_MAX);
         return PT_EINVAL;
     }
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    const char *vals[] = {tbl, key, vlen ? val : ""};
-    int lens[] = {0, (int)klen, (int)vlen}, fmts[] = {0, 1, 1};
-    cache_forget(t, tb, key, klen);
-    PGresult *r = NULL;
-    int rc = txn_exec(t, no_overwrite ? PG_STMT_INSERT : PG_STMT_PUT, NULL, 3, vals, lens, fmts, &r,
-                      "put");
-    if (rc != 0)
-        return rc;
-    bool inserted = strcmp(PQcmdTuples(r), "0") != 0;
-    PQclear(r);
-    if (!inserted) {
-        pt_error_set("store: key exists");
-        return PT_EEXISTS;
-    }
-    return 0;
-}
-
-/* Appends one bytea element ("\\x<hex>") of an array literal at p. */
-static char *array_elem(char *p, const void *data, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *b = data;
-    memcpy(p, "\"\\\\x", 4);
-    p += 4;
-    for (size_t i = 0; i < len; i++) {
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p++ = '"';
-    return p;
-}
-
-/* The text of an array literal of the keys (vals false) or values. */
-static char *array_text(const pt_rec *recs, size_t n, bool vals)
-{
-    size_t size = 3;
-    for (size_t i = 0; i < n; i++)
-        size += 2 * (vals ? recs[i].vlen : recs[i].klen) + 6;
-    if (size > (size_t)1 << 30) {
-        pt_error_set("store: batch of %zu records is too big", n);
-        return NULL;
-    }
-    char *text = malloc(size), *p = text;
-    if (!text) {
-        pt_error_set("store: out of memory");
-        return NULL;
-    }
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        p = vals ? array_elem(p, recs[i].val, recs[i].vlen)
-                 : array_elem(p, recs[i].key, recs[i].klen);
-    }
-    *p++ = '}';
-    *p = '\0';
-    return text;
-}
-
-/*
- * Many puts in one statement (unnest of two bytea arrays), for bulk
- * copies such as `portico migrate`, where one round trip per record
- * would dominate.  Keys are checked as pg_put checks them.
- */
-static int pg_put_many(pt_txn *base, pt_table tb, const pt_rec *recs, size_t n)
-{
-    pg_txn *t = (pg_txn *)base;
-    if (!table_ok(tb))
-        return PT_EINVAL;
-    if (!writable(t, "write"))
-        return PT_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (recs[i].klen == 0 || recs[i].klen > PG_KEY_MAX) {
-            pt_error_set("store: key of %zu bytes is empty or over the limit of %d", recs[i].klen,
-                         PG_KEY_MAX);
-            return PT_EINVAL;
+    if (no_overwrite) {
+        pg_cache_entry *e = NULL;
+        int rc = txn_lookup(t, tb, key, klen, &e);
+        if (rc != 0)
+            return rc;
+        if (e->val) {
+            pt_error_set("store: key exists");
+            return PT_EEXISTS;
         }
-        cache_forget(t, tb, recs[i].key, recs[i].klen);
     }
-    char tbl[8];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
-    char *keys = array_text(recs, n, false);
-    char *vals = keys ? array_text(recs, n, true) : NULL;
-    int rc = PT_ENOMEM;
-    if (keys && vals) {
-        const char *params[] = {tbl, keys, vals};
-        int lens[] = {0, 0, 0}, fmts[] = {0, 0, 0};
-        rc = txn_exec(t, PG_STMT_PUT_MANY, NULL, 3, params, lens, fmts, NULL, "put");
-    }
-    free(keys);
-    free(vals);
-    return rc;
+    return txn_write(t, tb, key, klen, vlen ? val : "", vlen);
 }
 
+/* A delete is a lookup (it answers PT_ENOTFOUND) and a waiting write. */
 static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
 {
     pg_txn *t = (pg_txn *)base;
@@ -908,14 +938,32 @@ static int pg_del(pt_txn *base, pt_table tb, const void *key, size_t klen)
         return PT_EINVAL;
     if (klen == 0)
         return PT_ENOTFOUND;
-    cache_forget(t, tb, key, klen);
-    PGresult *r = NULL;
-    int rc = exec_on_key(t, PG_STMT_DEL, tb, key, klen, &r, "delete");
+    pg_cache_entry *e = NULL;
+    int rc = txn_lookup(t, tb, key, klen, &e);
     if (rc != 0)
         return rc;
-    bool gone = strcmp(PQcmdTuples(r), "0") != 0;
-    PQclear(r);
-    return gone ? 0 : PT_ENOTFOUND;
+    if (!e->val)
+        return PT_ENOTFOUND;
+    return txn_write(t, tb, key, klen, NULL, 0);
+}
+
+/* One batch of a scan: $3 the prefix's successor, $4 `after` (either
+ * NULL when absent), $5 the batch size. */
+static void stmt_scan(pg_stmt *st, bool reverse, pt_table tb, const void *prefix, size_t plen,
+                      const unsigned char *succ, size_t slen, const void *after, size_t alen,
+                      int batch)
+{
+    stmt_on_key(st, reverse ? "pt_scan_rev" : "pt_scan_fwd", (int)tb, plen ? prefix : "", plen);
+    st->n = 5;
+    st->vals[2] = slen ? (const char *)succ : NULL;
+    st->lens[2] = (int)slen;
+    st->vals[3] = after;
+    st->lens[3] = (int)alen;
+    uint64_t v = (uint64_t)batch;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        st->limit[i] = (unsigned char)v;
+    st->vals[4] = (const char *)st->limit;
+    st->lens[4] = 8;
 }
 
 /*
@@ -943,26 +991,12 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
     if (plen)
         pt_store_prefix_successor(prefix, plen, succ, &slen);
 
-    char tbl[8], limit[16];
-    snprintf(tbl, sizeof(tbl), "%d", (int)tb);
     int batch = PG_SCAN_FIRST, rc = 0;
     for (;;) {
-        /* $1 table, $2 prefix, then the bounds there are, then the limit */
-        const char *vals[5] = {tbl, plen ? prefix : ""};
-        int lens[5] = {0, (int)plen}, fmts[5] = {0, 1};
-        int n_params = 2, stmt = PG_STMT_SCAN + (reverse ? PG_SCAN_REVERSE : 0);
-        if (slen) {
-            stmt += PG_SCAN_UPPER;
-            vals[n_params] = (const char *)succ, lens[n_params] = (int)slen, fmts[n_params++] = 1;
-        }
-        if (after) {
-            stmt += PG_SCAN_AFTER;
-            vals[n_params] = after, lens[n_params] = (int)alen, fmts[n_params++] = 1;
-        }
-        snprintf(limit, sizeof(limit), "%d", batch);
-        vals[n_params] = limit, lens[n_params] = 0, fmts[n_params++] = 0;
+        pg_stmt st;
+        stmt_scan(&st, reverse, tb, prefix, plen, succ, slen, after, alen, batch);
         PGresult *r = NULL;
-        rc = txn_exec(t, stmt, NULL, n_params, vals, lens, fmts, &r, "scan");
+        rc = txn_roundtrip(t, true, &st, 1, &r, "scan"); /* waiting writes first */
         if (rc != 0)
             break;
         if ((rc = txn_keep(t, r)) != 0)
@@ -995,33 +1029,105 @@ static int pg_scan(pt_txn *base, pt_table tb, const void *prefix, size_t plen, c
     return rc;
 }
 
+/*
+ * pt_txn_prefetch: one scan of up to PG_PREFETCH_MAX rows under prefix,
+ * each noted in the cache unless the transaction already knows the key
+ * (its own writes, not yet sent, are newer than the server's rows).  When
+ * the scan saw the whole range, a key of it that is not there is known
+ * absent too.  No flush: keys this transaction wrote are all cached.
+ */
+static int pg_prefetch(pt_txn *base, pt_table tb, const void *prefix, size_t plen)
+{
+    pg_txn *t = (pg_txn *)base;
+    if (!table_ok(tb))
+        return PT_EINVAL;
+    if (prefix == NULL)
+        plen = 0;
+    unsigned char *succ = plen ? malloc(plen) : NULL;
+    size_t slen = 0;
+    if (plen && !succ) {
+        pt_error_set("store: out of memory");
+        return PT_ENOMEM;
+    }
+    if (plen)
+        pt_store_prefix_successor(prefix, plen, succ, &slen);
+    pg_stmt st;
+    stmt_scan(&st, false, tb, prefix, plen, succ, slen, NULL, 0, PG_PREFETCH_MAX + 1);
+    PGresult *r = NULL;
+    int rc = txn_roundtrip(t, false, &st, 1, &r, "prefetch");
+    free(succ);
+    if (rc != 0 || (rc = txn_keep(t, r)) != 0)
+        return rc;
+    int n = PQntuples(r);
+    for (int i = 0; i < n && i < PG_PREFETCH_MAX && rc == 0; i++) {
+        const char *k = PQgetvalue(r, i, 0);
+        size_t klen = (size_t)PQgetlength(r, i, 0);
+        if (klen < plen || (plen && memcmp(k, prefix, plen) != 0))
+            break; /* past a prefix of only 0xff bytes */
+        if (!pg_cache_find(&t->cache, (int)tb, k, klen))
+            rc = pg_cache_note(&t->cache, (int)tb, k, klen, PQgetvalue(r, i, 1),
+                               (size_t)PQgetlength(r, i, 1), NULL);
+    }
+    if (rc == 0 && n <= PG_PREFETCH_MAX)
+        rc = pg_cache_note_range(&t->cache, (int)tb, plen ? prefix : "", plen);
+    return rc;
+}
+
+/*
+ * pt_txn_prefetch_keys: the gets of the keys the transaction does not know
+ * yet, in pipelines of up to PG_PREFETCH_KEYS, each result noted in the
+ * cache as txn_lookup would.  Keys that are invalid for a get are skipped
+ * (the get itself will answer for them).
+ */
+static int pg_prefetch_keys(pt_txn *base, const pt_keyref *keys, size_t n)
+{
+    pg_txn *t = (pg_txn *)base;
+    int rc = 0;
+    while (n > 0 && rc == 0) {
+        pg_stmt st[PG_PREFETCH_KEYS];
+        const pt_keyref *which[PG_PREFETCH_KEYS];
+        PGresult *r[PG_PREFETCH_KEYS] = {0};
+        size_t m = 0;
+        for (; n > 0 && m < PG_PREFETCH_KEYS; keys++, n--) {
+            if ((int)keys->t < 0 || keys->t >= PT_T__COUNT || keys->klen == 0 ||
+                pg_cache_find(&t->cache, (int)keys->t, keys->key, keys->klen) ||
+                pg_cache_known_absent(&t->cache, (int)keys->t, keys->key, keys->klen))
+                continue;
+            stmt_on_key(&st[m], "pt_get", (int)keys->t, keys->key, keys->klen);
+            which[m++] = keys;
+        }
+        if (m == 0)
+            break;
+        rc = txn_roundtrip(t, false, st, m, r, "prefetch");
+        for (size_t i = 0; i < m && rc == 0; i++)
+            if ((rc = txn_keep(t, r[i])) != 0)
+                pipe_clear(r + i + 1, m - i - 1);
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            bool found = PQntuples(r[i]) > 0;
+            if (!pg_cache_find(&t->cache, (int)which[i]->t, which[i]->key, which[i]->klen))
+                rc = pg_cache_note(&t->cache, (int)which[i]->t, which[i]->key, which[i]->klen,
+                                   found ? PQgetvalue(r[i], 0, 0) : NULL,
+                                   found ? (size_t)PQgetlength(r[i], 0, 0) : 0, NULL);
+        }
+    }
+    return rc;
+}
+
 /* ---- stats, ping, backup ----------------------------------------------- */
 
-/* One statement outside a transaction; a dead pooled connection is
- * replaced by a fresh one once, as in txn_begin. */
 static int one_shot(pg_store *s, const char *sql, PGresult **out)
 {
-    PGresult *r = NULL;
-    PGconn *c = NULL;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        bool pooled;
-        if (!(c = conn_get_from(s, &pooled)))
-            return PT_EIO;
-        r = PQexec(c, sql);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK)
-            break;
-        bool bad = PQstatus(c) == CONNECTION_BAD;
-        set_pq_error(bad ? "connection lost" : "query",
+    PGconn *c = conn_get(s);
+    if (!c)
+        return PT_EIO;
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        set_pq_error(PQstatus(c) == CONNECTION_BAD ? "connection lost" : "query",
                      r ? PQresultErrorMessage(r) : PQerrorMessage(c));
         PQclear(r);
-        r = NULL;
         conn_put(s, c);
-        if (!bad || !pooled)
-            return PT_EIO;
-        pool_flush(s);
-    }
-    if (!r)
         return PT_EIO;
+    }
     conn_put(s, c);
     if (out)
         *out = r;
@@ -1103,6 +1209,7 @@ static const pt_store_ops pg_ops = {
     .get = pg_get,
     .put = pg_put,
     .del = pg_del,
-    .put_many = pg_put_many,
     .scan = pg_scan,
+    .prefetch = pg_prefetch,
+    .prefetch_keys = pg_prefetch_keys,
 };

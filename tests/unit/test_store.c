@@ -365,6 +365,189 @@ static void test_abort(pt_store *s)
     CHECK(do_get(s, PT_T_ORGS, "inner", 5) == NULL);
 }
 
+/* ---- transaction-local reads and writes ------------------------------- */
+
+/* The value of (t, org\0name) in txn as a string in buf ("" if absent). */
+static const char *txn_get_str(pt_txn *txn, pt_table t, const char *org, const char *name,
+                               char *buf, size_t n)
+{
+    pt_key k;
+    pt_val v;
+    buf[0] = '\0';
+    if (pt_key_build(&k, org, name, NULL) != 0 || pt_txn_get(txn, t, k.buf, k.len, &v) != 0)
+        return buf;
+    snprintf(buf, n, "%.*s", (int)v.len, (const char *)v.data);
+    return buf;
+}
+
+static int txn_put_str(pt_txn *txn, const char *org, const char *name, const char *val)
+{
+    pt_key k;
+    int rc = pt_key_build(&k, org, name, NULL);
+    return rc ? rc : pt_txn_put(txn, PT_T_PORTLET_CONF, k.buf, k.len, val, strlen(val));
+}
+
+static int prefetch_org(pt_txn *txn, const char *org)
+{
+    pt_key k;
+    int rc = pt_key_build(&k, org, NULL);
+    if (rc == 0)
+        rc = pt_key_as_prefix(&k);
+    return rc ? rc : pt_txn_prefetch(txn, PT_T_PORTLET_CONF, k.buf, k.len);
+}
+
+static int seed_confs_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    int rc = txn_put_str(txn, "o1", "a", "1");
+    if (rc == 0)
+        rc = txn_put_str(txn, "o1", "b", "2");
+    if (rc == 0)
+        rc = txn_put_str(txn, "o2", "a", "x");
+    for (int i = 0; rc == 0 && i < 300; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "k%03d", i);
+        rc = txn_put_str(txn, "o3", name, name);
+    }
+    return rc;
+}
+
+/* After a prefetch, present keys, absent keys of the range and keys of
+ * other ranges all read as without it; a range too big to prefetch whole
+ * still answers its last key. */
+static int prefetch_read_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    CHECK(prefetch_org(txn, "o1") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "a", b, sizeof(b)), "1") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b", b, sizeof(b)), "2") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "c", b, sizeof(b)), "") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o2", "a", b, sizeof(b)), "x") == 0);
+    CHECK(prefetch_org(txn, "o3") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o3", "k299", b, sizeof(b)), "k299") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o3", "k000", b, sizeof(b)), "k000") == 0);
+    return 0;
+}
+
+/* A write transaction reads its own writes, before and after a prefetch
+ * of the same range, and an insert of a key known absent succeeds. */
+static int prefetch_write_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    pt_key a, d;
+    pt_key_build(&a, "o1", "a", NULL);
+    pt_key_build(&d, "o1", "d", NULL);
+    int rc = txn_put_str(txn, "o1", "c", "3");
+    if (rc == 0)
+        rc = pt_txn_del(txn, PT_T_PORTLET_CONF, a.buf, a.len);
+    if (rc == 0)
+        rc = prefetch_org(txn, "o1");
+    if (rc != 0)
+        return rc;
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "a", b, sizeof(b)), "") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "c", b, sizeof(b)), "3") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b", b, sizeof(b)), "2") == 0);
+    CHECK(pt_txn_del(txn, PT_T_PORTLET_CONF, a.buf, a.len) == PT_ENOTFOUND);
+    return pt_txn_insert(txn, PT_T_PORTLET_CONF, d.buf, d.len, "4", 1);
+}
+
+/* Keys asked for together read as they would one by one: present, absent,
+ * outside any table or empty (skipped), and in a write transaction its own
+ * unsent write rather than the server's row. */
+static int prefetch_keys_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    pt_key present, absent, mine;
+    pt_key_build(&present, "o1", "b", NULL);
+    pt_key_build(&absent, "o1", "zz", NULL);
+    pt_key_build(&mine, "o1", "b2", NULL);
+    if (pt_txn_is_write(txn)) {
+        int rc = txn_put_str(txn, "o1", "b2", "mine");
+        if (rc == 0)
+            rc = txn_put_str(txn, "o1", "b", "overwritten");
+        if (rc != 0)
+            return rc;
+    }
+    pt_keyref keys[] = {
+        {PT_T_PORTLET_CONF, present.buf, present.len},
+        {PT_T_PORTLET_CONF, absent.buf, absent.len},
+        {PT_T_PORTLET_CONF, mine.buf, mine.len},
+        {PT_T_ORGS, "no-such-org", 11},
+        {(pt_table)99, "x", 1},
+        {PT_T_ORGS, "", 0},
+    };
+    CHECK(pt_txn_prefetch_keys(txn, keys, sizeof(keys) / sizeof(keys[0])) == 0);
+    bool w = pt_txn_is_write(txn);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b", b, sizeof(b)),
+                 w ? "overwritten" : "2") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "zz", b, sizeof(b)), "") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "b2", b, sizeof(b)), w ? "mine" : "") ==
+          0);
+    pt_val v;
+    CHECK(pt_txn_get(txn, PT_T_ORGS, "no-such-org", 11, &v) == PT_ENOTFOUND);
+    return PT_ECONFLICT; /* roll the write back */
+}
+
+static int count_cb(const pt_val *key, const pt_val *val, void *ctx)
+{
+    (void)key;
+    (void)val;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* More writes than one flush sends, a value written twice, then a scan
+ * and gets in the same transaction: the scan sees every write once and a
+ * get sees the last value. */
+static int many_writes_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 1500; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "m%04d", i);
+        rc = txn_put_str(txn, "o4", name, "first");
+        if (rc == 0)
+            rc = txn_put_str(txn, "o4", name, name);
+    }
+    if (rc != 0)
+        return rc;
+    pt_key pre;
+    pt_key_build(&pre, "o4", NULL);
+    pt_key_as_prefix(&pre);
+    int n = 0;
+    CHECK(pt_txn_scan(txn, PT_T_PORTLET_CONF, pre.buf, pre.len, NULL, 0, false, count_cb, &n) == 0);
+    CHECK(n == 1500);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o4", "m1499", b, sizeof(b)), "m1499") == 0);
+    return 0;
+}
+
+static int after_writes_cb(pt_txn *txn, void *ctx)
+{
+    (void)ctx;
+    char b[64];
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "a", b, sizeof(b)), "") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "c", b, sizeof(b)), "3") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o1", "d", b, sizeof(b)), "4") == 0);
+    CHECK(strcmp(txn_get_str(txn, PT_T_PORTLET_CONF, "o4", "m0000", b, sizeof(b)), "m0000") == 0);
+    return 0;
+}
+
+static void test_txn_local(pt_store *s)
+{
+    CHECK(pt_store_write(s, seed_confs_cb, NULL) == 0);
+    CHECK(pt_store_read(s, prefetch_read_cb, NULL) == 0);
+    CHECK(pt_store_write(s, prefetch_write_cb, NULL) == 0);
+    CHECK(pt_store_read(s, prefetch_keys_cb, NULL) == PT_ECONFLICT);
+    CHECK(pt_store_write(s, prefetch_keys_cb, NULL) == PT_ECONFLICT);
+    CHECK(pt_store_write(s, many_writes_cb, NULL) == 0);
+    CHECK(pt_store_read(s, after_writes_cb, NULL) == 0);
+}
+
 /* ---- scans ------------------------------------------------------------ */
 
 struct scan_ctx {
@@ -1349,6 +1532,7 @@ static int run_postgres(const char *admin)
         test_json(s);
         test_json_cache(s);
         test_group_commit(s);
+        test_txn_local(s);
         test_stat_backup(s);
         pt_store_close(s);
         s = open_store(url, 0);
@@ -1400,6 +1584,7 @@ int main(void)
         test_json(s);
         test_json_cache(s);
         test_group_commit(s);
+        test_txn_local(s);
         test_stat_backup(s);
         pt_store_close(s);
 
