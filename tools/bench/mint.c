@@ -46,6 +46,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mint: cannot read %s\n", argv[1]);
         return 1;
     }
+    /* The P-256 group order n and n/2. */
+    BIGNUM *order = NULL, *half = BN_new();
+    BN_hex2bn(&order, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+    if (!order || !half || !BN_rshift1(half, order))
+        return 1;
     static char line[16384];
     while (fgets(line, sizeof(line), stdin)) {
         size_t len = strcspn(line, "\r\n");
@@ -65,13 +70,21 @@ int main(int argc, char **argv)
         ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
         if (!sig)
             return 1;
+        /* porticod accepts only low-S signatures (s <= n/2), as it issues:
+         * a high s becomes n - s, the same signature's other form. */
+        BIGNUM *s = BN_dup(ECDSA_SIG_get0_s(sig));
+        if (!s || BN_cmp(s, half) > 0)
+            BN_sub(s, order, s);
         BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
-        BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
+        BN_bn2binpad(s, raw + 32, 32);
+        BN_free(s);
         ECDSA_SIG_free(sig);
         char enc[100];
         b64url(raw, 64, enc);
         printf("%s.%s\n", line, enc);
     }
+    BN_free(order);
+    BN_free(half);
     EVP_PKEY_free(pkey);
     return 0;
 }
