@@ -162,6 +162,64 @@ int pt_txn_prefetch_keys(pt_txn *txn, const pt_keyref *keys, size_t n)
     return txn->store->ops->prefetch_keys(txn, keys, n);
 }
 
+static _Thread_local pt_held tl_held[PT_HELD_SLOTS];
+
+pt_held *pt_held_get(const pt_store *store, bool create)
+{
+    pt_held *free_slot = NULL;
+    for (size_t i = 0; i < PT_HELD_SLOTS; i++) {
+        if (tl_held[i].store == store)
+            return &tl_held[i];
+        if (!free_slot && tl_held[i].depth == 0 && !tl_held[i].writing)
+            free_slot = &tl_held[i];
+    }
+    if (!create || !free_slot)
+        return NULL;
+    free_slot->store = store;
+    free_slot->depth = 0;
+    free_slot->writing = false;
+    return free_slot;
+}
+
+void pt_held_release(pt_held *h)
+{
+    if (h && h->depth == 0 && !h->writing)
+        h->store = NULL;
+}
+
+/*
+ * A write inside a write would deadlock on the backend's writer lock, and
+ * one inside a read would wait for writers while holding what they need
+ * (LMDB: the map lock a growing writer takes exclusive), so both are
+ * refused before anything is locked.
+ */
+int pt_held_begin_write(const pt_store *store, pt_held **out)
+{
+    *out = NULL;
+    pt_held *h = pt_held_get(store, true);
+    if (!h) {
+        pt_error_set("store: too many stores in use on one thread");
+        return PT_ERR;
+    }
+    if (h->writing) {
+        pt_error_set("store: nested write transaction");
+        return PT_ECONFLICT;
+    }
+    if (h->depth > 0) {
+        pt_error_set("store: write transaction inside a read transaction");
+        return PT_ECONFLICT;
+    }
+    h->writing = true;
+    *out = h;
+    return 0;
+}
+
+void pt_held_end_write(pt_held *h)
+{
+    h->writing = false;
+    pt_held_release(h);
+}
+
 void pt_store_prefix_successor(const void *prefix, size_t plen, unsigned char *succ, size_t *slen)
 {
     size_t n = plen;

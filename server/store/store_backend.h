@@ -52,6 +52,29 @@ struct pt_txn {
     bool write;
 };
 
+/*
+ * Per-thread nesting of one store's transactions, the same rules on every
+ * backend: reads nest (only the outermost is real), and a write may not
+ * start inside another transaction callback of that store on the same
+ * thread.  A thread can hold entries for PT_HELD_SLOTS stores at once.
+ */
+typedef struct pt_held {
+    const pt_store *store;
+    int depth;    /* open read transactions (LMDB: shared map_lock holds) */
+    bool writing; /* this thread is inside pt_store_write() */
+} pt_held;
+
+#define PT_HELD_SLOTS 8
+
+/* The entry for store on this thread, claiming a free one if create. */
+pt_held *pt_held_get(const pt_store *store, bool create);
+/* Gives the entry back once nothing is held. */
+void pt_held_release(pt_held *h);
+/* The checks a backend's write makes first; on 0 *out is marked writing. */
+int pt_held_begin_write(const pt_store *store, pt_held **out);
+/* Ends what pt_held_begin_write began. */
+void pt_held_end_write(pt_held *h);
+
 int pt_store_lmdb_open(pt_store **out, const char *dir, const pt_store_options *opts);
 int pt_store_pg_open(pt_store **out, const char *url, const pt_store_options *opts);
 

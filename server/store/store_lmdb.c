@@ -65,50 +65,17 @@ typedef struct lmdb_txn {
 
 static const pt_store_ops lmdb_ops;
 
-/* ---- per-thread record of held locks ---------------------------------- */
-
-typedef struct held_entry {
-    const lmdb_store *store;
-    int depth;    /* shared map_lock holds (only the outermost is real) */
-    bool writing; /* this thread is inside pt_store_write() */
-} held_entry;
-
-#define PT_HELD_SLOTS 8
-static _Thread_local held_entry tl_held[PT_HELD_SLOTS];
-
-/* The entry for store on this thread, claiming a free one if create. */
-static held_entry *held_get(const lmdb_store *store, bool create)
-{
-    held_entry *free_slot = NULL;
-    for (size_t i = 0; i < PT_HELD_SLOTS; i++) {
-        if (tl_held[i].store == store)
-            return &tl_held[i];
-        if (free_slot == NULL && tl_held[i].depth == 0 && !tl_held[i].writing)
-            free_slot = &tl_held[i];
-    }
-    if (!create || free_slot == NULL)
-        return NULL;
-    free_slot->store = store;
-    free_slot->depth = 0;
-    free_slot->writing = false;
-    return free_slot;
-}
-
-static void held_release(held_entry *h)
-{
-    if (h && h->depth == 0 && !h->writing)
-        h->store = NULL;
-}
+/* ---- per-thread record of held locks (pt_held, store.c) --------------- */
 
 static bool thread_holds_shared(const lmdb_store *store)
 {
-    held_entry *h = held_get(store, false);
+    pt_held *h = pt_held_get(&store->base, false);
     return h && h->depth > 0;
 }
 
 static int shared_lock(lmdb_store *store)
 {
-    held_entry *h = held_get(store, true);
+    pt_held *h = pt_held_get(&store->base, true);
     if (h == NULL) {
         pt_error_set("store: too many stores in use on one thread");
         return PT_ERR;
@@ -120,12 +87,12 @@ static int shared_lock(lmdb_store *store)
 
 static void shared_unlock(lmdb_store *store)
 {
-    held_entry *h = held_get(store, false);
+    pt_held *h = pt_held_get(&store->base, false);
     if (h == NULL || h->depth == 0)
         return;
     if (--h->depth == 0)
         pthread_rwlock_unlock(&store->map_lock);
-    held_release(h);
+    pt_held_release(h);
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -719,22 +686,13 @@ static write_item *queue_take(lmdb_store *store)
 static int lmdb_write(pt_store *base, pt_txn_fn fn, void *ctx)
 {
     lmdb_store *store = (lmdb_store *)base;
-    held_entry *h = held_get(store, true);
-    if (h == NULL) {
-        pt_error_set("store: too many stores in use on one thread");
-        return PT_ERR;
-    }
-    if (h->writing) {
-        pt_error_set("store: nested write transaction");
-        return PT_ECONFLICT;
-    }
     /* A writer may need the map_lock exclusive to grow the map; waiting for
-     * the group while holding it shared could deadlock against it. */
-    if (h->depth > 0) {
-        pt_error_set("store: write transaction inside a read transaction");
-        return PT_ECONFLICT;
-    }
-    h->writing = true;
+     * the group while holding it shared could deadlock against it, so a
+     * write inside a read is refused (pt_held_begin_write). */
+    pt_held *h;
+    int hrc = pt_held_begin_write(base, &h);
+    if (hrc != 0)
+        return hrc;
     write_item me = {.fn = fn, .ctx = ctx};
     pthread_mutex_lock(&store->q_lock);
     *store->q_tail = &me;
@@ -757,8 +715,7 @@ static int lmdb_write(pt_store *base, pt_txn_fn fn, void *ctx)
         pthread_cond_broadcast(&store->q_cond);
     }
     pthread_mutex_unlock(&store->q_lock);
-    h->writing = false;
-    held_release(h);
+    pt_held_end_write(h);
     if (me.rc != 0)
         pt_error_set("%s", me.err);
     return me.rc;

@@ -57,8 +57,7 @@
 #define PG_WRITE_RETRIES  64
 #define PG_SCAN_FIRST     128
 #define PG_SCAN_MAX       2048
-#define PG_POOL_DEFAULT   126 /* as LMDB's reader slots */
-#define PG_HELD_SLOTS     4
+#define PG_POOL_DEFAULT   126           /* as LMDB's reader slots */
 #define PG_KEY_MAX        511           /* LMDB's limit, so a key fits both backends */
 #define PG_PREFETCH_MAX   256           /* rows one prefetch reads */
 #define PG_PREFETCH_KEYS  64            /* gets in one prefetch_keys pipeline */
@@ -90,38 +89,7 @@ typedef struct pg_txn {
 
 static const pt_store_ops pg_ops;
 
-/* ---- per-thread nesting (the same rules as LMDB) ----------------------- */
-
-typedef struct pg_held {
-    const pg_store *store;
-    int depth;
-    bool writing;
-} pg_held;
-
-static _Thread_local pg_held tl_pg_held[PG_HELD_SLOTS];
-
-static pg_held *held_get(const pg_store *s, bool create)
-{
-    pg_held *free_slot = NULL;
-    for (size_t i = 0; i < PG_HELD_SLOTS; i++) {
-        if (tl_pg_held[i].store == s)
-            return &tl_pg_held[i];
-        if (!free_slot && tl_pg_held[i].depth == 0 && !tl_pg_held[i].writing)
-            free_slot = &tl_pg_held[i];
-    }
-    if (!create || !free_slot)
-        return NULL;
-    free_slot->store = s;
-    free_slot->depth = 0;
-    free_slot->writing = false;
-    return free_slot;
-}
-
-static void held_release(pg_held *h)
-{
-    if (h && h->depth == 0 && !h->writing)
-        h->store = NULL;
-}
+/* ---- per-thread nesting: pt_held (store.c), the same rules as LMDB ---- */
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -709,7 +677,7 @@ static void pg_close(pt_store *base)
 static int pg_read(pt_store *base, pt_txn_fn fn, void *ctx)
 {
     pg_store *s = (pg_store *)base;
-    pg_held *h = held_get(s, true);
+    pt_held *h = pt_held_get(&s->base, true);
     if (!h) {
         pt_error_set("store: too many stores in use on one thread");
         return PT_ERR;
@@ -724,7 +692,7 @@ static int pg_read(pt_store *base, pt_txn_fn fn, void *ctx)
             rc = PT_EIO; /* fn went on past a failed statement */
         txn_end(&t);
     }
-    held_release(h);
+    pt_held_release(h);
     return rc;
 }
 
@@ -732,7 +700,7 @@ static int pg_snapshot_begin(pt_store *base, pt_txn **out)
 {
     pg_store *s = (pg_store *)base;
     *out = NULL;
-    pg_held *h = held_get(s, true);
+    pt_held *h = pt_held_get(&s->base, true);
     if (!h) {
         pt_error_set("store: too many stores in use on one thread");
         return PT_ERR;
@@ -741,7 +709,7 @@ static int pg_snapshot_begin(pt_store *base, pt_txn **out)
     int rc = t ? txn_begin(s, false, t) : PT_ENOMEM;
     if (rc != 0) {
         free(t);
-        held_release(h);
+        pt_held_release(h);
         return rc;
     }
     h->depth++;
@@ -752,10 +720,10 @@ static int pg_snapshot_begin(pt_store *base, pt_txn **out)
 static void pg_snapshot_end(pt_txn *base)
 {
     pg_txn *t = (pg_txn *)base;
-    pg_held *h = held_get(t->store, false);
+    pt_held *h = pt_held_get(&t->store->base, false);
     if (h && h->depth > 0)
         h->depth--;
-    held_release(h);
+    pt_held_release(h);
     txn_end(t);
     free(t);
 }
@@ -777,21 +745,11 @@ static void retry_pause(int attempt)
 static int pg_write(pt_store *base, pt_txn_fn fn, void *ctx)
 {
     pg_store *s = (pg_store *)base;
-    pg_held *h = held_get(s, true);
-    if (!h) {
-        pt_error_set("store: too many stores in use on one thread");
-        return PT_ERR;
-    }
-    if (h->writing) {
-        pt_error_set("store: nested write transaction");
-        return PT_ECONFLICT;
-    }
-    if (h->depth > 0) {
-        pt_error_set("store: write transaction inside a read transaction");
-        return PT_ECONFLICT;
-    }
+    pt_held *h;
+    int hrc = pt_held_begin_write(base, &h);
+    if (hrc != 0)
+        return hrc;
     pthread_mutex_lock(&s->write_lock);
-    h->writing = true;
     int rc = PT_EIO;
     for (int attempt = 0; attempt < PG_WRITE_RETRIES; attempt++) {
         pg_txn t;
@@ -811,8 +769,7 @@ static int pg_write(pt_store *base, pt_txn_fn fn, void *ctx)
         pt_error_set("store: postgres: write still conflicting after %d attempts", attempt + 1);
         retry_pause(attempt);
     }
-    h->writing = false;
-    held_release(h);
+    pt_held_end_write(h);
     pthread_mutex_unlock(&s->write_lock);
     return rc;
 }
