@@ -62,6 +62,9 @@ if follow then
   function response(status, headers, body)
     if last_was_create and status >= 200 and status < 300 then
       pending_id = string.match(body, '"id"%s*:%s*"([^"]+)"')
+    elseif last_was_create and status == 422 then
+      -- a request left in progress by an earlier run: withdraw it first
+      pending_id = string.match(body, "request (%w+) is still in progress")
     end
   end
 end
