@@ -61,6 +61,31 @@ def nginx_conf(tmp, port, upstream_ports):
     return "daemon off;\n" + text
 
 
+def start_nginx(tmp, port, upstream_ports):
+    """nginx on the shipped config (nginx_conf) in tmp, once it answers
+    /healthz on port; None if it did not come up within 15 s (its error
+    log is tmp/error.log)."""
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_conf(tmp, port, upstream_ports))
+    proc = subprocess.Popen([NGINX, "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "error.log")],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(tmp, "stderr.log"), "wb"))
+    deadline = time.time() + 15
+    while True:
+        try:
+            if get(port, "/healthz")[0] == 200:
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            return None
+        time.sleep(0.05)
+
+
 def get(port, path, src="127.0.0.1", headers=b"", timeout=5):
     """(status, body, seconds) of one GET on a fresh connection."""
     t0 = time.monotonic()
@@ -95,24 +120,11 @@ class NginxFrontTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="portico-nginx-")
         os.chmod(cls.tmp, 0o755)
         cls.port = free_port()
-        conf = os.path.join(cls.tmp, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(nginx_conf(cls.tmp, cls.port, cls.server.port))
-        cls.nginx = subprocess.Popen([NGINX, "-p", cls.tmp, "-c", conf, "-e",
-                                      os.path.join(cls.tmp, "error.log")],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(cls.tmp, "stderr.log"), "wb"))
-        deadline = time.time() + 15
-        while True:
-            try:
-                if get(cls.port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if cls.nginx.poll() is not None or time.time() > deadline:
-                cls.tearDownClass()
-                raise RuntimeError("nginx did not start: %s" % cls.nginx_log())
-            time.sleep(0.05)
+        cls.nginx = start_nginx(cls.tmp, cls.port, cls.server.port)
+        if cls.nginx is None:
+            log = cls.nginx_log()
+            cls.tearDownClass()
+            raise RuntimeError("nginx did not start: %s" % log)
 
     @classmethod
     def nginx_log(cls):

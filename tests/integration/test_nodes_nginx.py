@@ -35,7 +35,7 @@ from urllib.parse import quote
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_fixture  # noqa: E402
 from portico_harness import Client, Server, free_port  # noqa: E402
-from test_nginx_front import NGINX, get as raw_get, nginx_conf  # noqa: E402
+from test_nginx_front import NGINX, start_nginx  # noqa: E402
 
 API = "/api/v1"
 ORG = "nodes-trust"
@@ -122,23 +122,9 @@ class NodesBehindNginxTest(unittest.TestCase):
         cls.node_b = Server(config=cfg, extra_args=["--store", url], data_dir=data_b,
                             admin_password=cls.node_a.admin_password).start()
         cls.port = free_port()
-        conf = os.path.join(cls.tmp, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(nginx_conf(cls.tmp, cls.port, [cls.node_a.port, cls.node_b.port]))
-        cls.nginx = subprocess.Popen([NGINX, "-p", cls.tmp, "-c", conf, "-e",
-                                      os.path.join(cls.tmp, "error.log")],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(cls.tmp, "stderr.log"), "wb"))
-        deadline = time.time() + 15
-        while True:
-            try:
-                if raw_get(cls.port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if cls.nginx.poll() is not None or time.time() > deadline:
-                raise RuntimeError("nginx did not start")
-            time.sleep(0.05)
+        cls.nginx = start_nginx(cls.tmp, cls.port, [cls.node_a.port, cls.node_b.port])
+        if cls.nginx is None:
+            raise RuntimeError("nginx did not start")
         c = Client(cls.port)
         r = c.post(API + "/auth/login",
                    {"username": "admin", "password": cls.node_a.admin_password})
